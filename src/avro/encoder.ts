@@ -1,0 +1,26 @@
+// Confluent wire format: magic byte 0, the 4-byte big-endian schema id, then the Avro binary body.
+import type avsc from 'avsc'
+import { BridgeError, ErrorCodes } from '../errors.js'
+
+export const MAGIC_BYTE = 0
+const HEADER_BYTES = 5
+
+export function encodeWire(schemaId: number, type: avsc.Type, value: unknown): Buffer {
+  let body: Buffer
+  try {
+    body = type.toBuffer(value)
+  } catch (error) {
+    // A value that does not fit its own schema is a bug in a source component, not bad input.
+    throw new BridgeError(ErrorCodes.ENCODING_FAILED, `cannot encode ${type.name ?? 'value'}: ${(error as Error).message}`, { cause: error })
+  }
+  const out = Buffer.allocUnsafe(HEADER_BYTES + body.length)
+  out.writeUInt8(MAGIC_BYTE, 0)
+  out.writeUInt32BE(schemaId, 1)
+  body.copy(out, HEADER_BYTES)
+  return out
+}
+
+export function schemaIdOf(wire: Buffer): number {
+  if (wire.length < HEADER_BYTES || wire.readUInt8(0) !== MAGIC_BYTE) throw new Error('not in the Confluent wire format')
+  return wire.readUInt32BE(1)
+}

@@ -1,0 +1,107 @@
+// Environment overrides: every config key has a BRIDGE_* variable derived from its path.
+import { parse as parseYaml } from 'yaml'
+import { z } from 'zod'
+import { configSchema, dv2000SourceSchema, servioSourceSchema } from './schema.js'
+
+type Path = readonly (string | number)[]
+
+export interface EnvOverride {
+  variable: string
+  path: Path
+}
+
+/** `bodyLimitBytes` → `BODY_LIMIT_BYTES`; a source id `front-desk` → `FRONT_DESK`. */
+export function envSegment(name: string): string {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/[^A-Za-z0-9]+/g, '_')
+    .toUpperCase()
+}
+
+function unwrap(schema: z.ZodType): z.ZodType {
+  let current: z.ZodType = schema
+  for (;;) {
+    if (current instanceof z.ZodOptional || current instanceof z.ZodNullable || current instanceof z.ZodDefault) {
+      current = current.unwrap() as z.ZodType
+    } else if (current instanceof z.ZodPrefault) {
+      current = current.unwrap() as z.ZodType
+    } else {
+      return current
+    }
+  }
+}
+
+function leaves(schema: z.ZodType, prefix: string[]): { path: string[]; leaf: z.ZodType }[] {
+  const inner = unwrap(schema)
+  if (inner instanceof z.ZodObject) {
+    return Object.entries(inner.shape as Record<string, z.ZodType>).flatMap(([key, child]) => leaves(child, [...prefix, key]))
+  }
+  return [{ path: prefix, leaf: inner }]
+}
+
+const topLevel = leaves(configSchema, []).filter(({ path }) => path[0] !== 'sources')
+const sourceKeys = new Map<string, z.ZodType>()
+for (const schema of [dv2000SourceSchema, servioSourceSchema]) {
+  for (const [key, child] of Object.entries(schema.shape as Record<string, z.ZodType>)) {
+    if (key !== 'id' && key !== 'type') sourceKeys.set(key, unwrap(child))
+  }
+}
+
+function envValue(raw: string, leaf: z.ZodType): unknown {
+  if (leaf instanceof z.ZodString || leaf instanceof z.ZodEnum || leaf instanceof z.ZodLiteral) return raw
+  const parsed: unknown = parseYaml(raw)
+  if (leaf instanceof z.ZodArray && typeof parsed !== 'object') {
+    const element = unwrap(leaf.element as z.ZodType)
+    return raw
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '')
+      .map((item) => (element instanceof z.ZodString ? item : parseYaml(item)))
+  }
+  return parsed
+}
+
+function setPath(target: Record<string, unknown>, path: Path, value: unknown): void {
+  let node: Record<string | number, unknown> = target
+  path.slice(0, -1).forEach((key) => {
+    const next = node[key]
+    if (typeof next !== 'object' || next === null) node[key] = {}
+    node = node[key] as Record<string | number, unknown>
+  })
+  node[path[path.length - 1] as string | number] = value
+}
+
+/**
+ * Applies BRIDGE_* variables to a raw (unvalidated) config object, in place.
+ * Sources are addressed by id: BRIDGE_SOURCES_FRONT_DESK_SECRETS=a,b.
+ * Returns what was applied, so start-up can log the variable names (never their values).
+ */
+export function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): EnvOverride[] {
+  const applied: EnvOverride[] = []
+  for (const { path, leaf } of topLevel) {
+    const variable = `BRIDGE_${path.map(envSegment).join('_')}`
+    const value = env[variable]
+    if (value === undefined) continue
+    setPath(raw, path, envValue(value, leaf))
+    applied.push({ variable, path })
+  }
+  const sources = Array.isArray(raw['sources']) ? (raw['sources'] as unknown[]) : []
+  sources.forEach((source, index) => {
+    if (typeof source !== 'object' || source === null) return
+    const id = (source as Record<string, unknown>)['id']
+    if (typeof id !== 'string') return
+    for (const [key, leaf] of sourceKeys) {
+      const variable = `BRIDGE_SOURCES_${envSegment(id)}_${envSegment(key)}`
+      const value = env[variable]
+      if (value === undefined) continue
+      ;(source as Record<string, unknown>)[key] = envValue(value, leaf)
+      applied.push({ variable, path: ['sources', index, key] })
+    }
+  })
+  return applied
+}
+
+/** Every top-level variable name, for the README and `--help`. */
+export function envVariableNames(): string[] {
+  return topLevel.map(({ path }) => `BRIDGE_${path.map(envSegment).join('_')}`)
+}

@@ -1,0 +1,137 @@
+// The kafkajs edge: one client, an idempotent acks=all producer, topic creation, and errors wrapped into ours.
+import { Kafka, logLevel, type LogEntry, type SASLOptions } from 'kafkajs'
+import type { BridgeConfig } from '../config/schema.js'
+import { BridgeError, ErrorCodes } from '../errors.js'
+import type { Logger } from '../observability/logger.js'
+import type { OutboundRecord } from './types.js'
+
+export type KafkaState = 'connecting' | 'connected' | 'unreachable' | 'closed'
+
+export interface KafkaEdge {
+  readonly state: KafkaState
+  connect(): Promise<void>
+  send(records: OutboundRecord[]): Promise<void>
+  ensureTopics(topics: readonly string[]): Promise<string[]>
+  /** A metadata round trip, bounded by the connection timeout: is the cluster reachable now? */
+  probe(): Promise<boolean>
+  close(): Promise<void>
+}
+
+function kafkaLogCreator(logger: Logger) {
+  const child = logger.child({ component: 'kafkajs' })
+  return () =>
+    ({ namespace, level, log }: LogEntry) => {
+      const { message, timestamp: _t, logger: _l, ...extra } = log
+      const fields = { namespace, ...extra }
+      if (level === logLevel.ERROR) child.error(fields, message)
+      else if (level === logLevel.WARN) child.warn(fields, message)
+      else if (level === logLevel.INFO) child.info(fields, message)
+      else child.debug(fields, message)
+    }
+}
+
+export function wrapKafkaError(error: unknown, doing: string): BridgeError {
+  if (error instanceof BridgeError) return error
+  const err = error as { name?: string; message?: string; retriable?: boolean }
+  const message = err.message ?? String(error)
+  // kafkajs marks what may succeed on retry; exhausted retries and dropped connections are outages too.
+  const retriable =
+    err.retriable === true || err.name === 'KafkaJSNumberOfRetriesExceeded' || err.name === 'KafkaJSConnectionError' || err.name === 'KafkaJSRequestTimeoutError'
+  return retriable
+    ? new BridgeError(ErrorCodes.KAFKA_UNAVAILABLE, `Kafka is unavailable (${doing}): ${message}`, { retriable: true, cause: error })
+    : new BridgeError(ErrorCodes.KAFKA_REJECTED, `Kafka refused ${doing}: ${message}`, { cause: error })
+}
+
+export function createKafkaEdge(config: BridgeConfig, logger: Logger): KafkaEdge {
+  const { kafka: options, topics: topicOptions } = config
+  const kafka = new Kafka({
+    clientId: options.clientId,
+    brokers: [...options.brokers],
+    ssl: options.ssl,
+    sasl: options.sasl === undefined ? undefined : ({ ...options.sasl } as SASLOptions),
+    connectionTimeout: options.connectionTimeoutMs,
+    requestTimeout: options.requestTimeoutMs,
+    logLevel: logLevel.WARN,
+    logCreator: kafkaLogCreator(logger),
+    retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
+  })
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    // Bounded, so an outage surfaces as an error (and, later, the spool) instead of a send that never returns.
+    retry: { retries: 6, initialRetryTime: 100, maxRetryTime: 2_000 },
+  })
+  const admin = kafka.admin()
+  let state: KafkaState = 'connecting'
+  producer.on(producer.events.CONNECT, () => {
+    state = 'connected'
+  })
+  producer.on(producer.events.DISCONNECT, () => {
+    if (state !== 'closed') state = 'unreachable'
+  })
+
+  return {
+    get state() {
+      return state
+    },
+    async connect() {
+      try {
+        await producer.connect()
+        await admin.connect()
+        state = 'connected'
+      } catch (error) {
+        state = 'unreachable'
+        throw wrapKafkaError(error, 'connecting')
+      }
+    },
+    async send(records) {
+      const byTopic = new Map<string, { key: string; value: Buffer; headers: Record<string, string> }[]>()
+      for (const r of records) {
+        let list = byTopic.get(r.topic)
+        if (list === undefined) byTopic.set(r.topic, (list = []))
+        list.push({ key: r.key, value: r.value, headers: r.headers })
+      }
+      try {
+        await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) })
+        state = 'connected'
+      } catch (error) {
+        const wrapped = wrapKafkaError(error, `producing ${records.length} record(s)`)
+        if (wrapped.retriable) state = 'unreachable'
+        throw wrapped
+      }
+    },
+    async ensureTopics(topics) {
+      try {
+        const existing = new Set(await admin.listTopics())
+        const missing = [...new Set(topics)].filter((t) => !existing.has(t))
+        if (missing.length === 0) return []
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((topic) => ({ topic, numPartitions: topicOptions.partitions, replicationFactor: topicOptions.replicationFactor })),
+        })
+        return missing
+      } catch (error) {
+        throw wrapKafkaError(error, 'creating topics')
+      }
+    },
+    async probe() {
+      try {
+        let timer: NodeJS.Timeout | undefined
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('probe timed out')), options.connectionTimeoutMs)
+        })
+        await Promise.race([admin.describeCluster(), timeout]).finally(() => clearTimeout(timer))
+        if (state !== 'closed') state = 'connected'
+        return true
+      } catch {
+        if (state !== 'closed') state = 'unreachable'
+        return false
+      }
+    },
+    async close() {
+      state = 'closed'
+      await Promise.allSettled([producer.disconnect(), admin.disconnect()])
+    },
+  }
+}

@@ -1,0 +1,92 @@
+// POST /v1/{dv2000|servio}/{source}: admit the sender, hand the raw body to the pipeline, answer per SPEC §2.
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { SourceConfig } from '../config/schema.js'
+import { ErrorCodes, isBridgeError, type ErrorCode } from '../errors.js'
+import type { Metrics, RequestOutcome } from '../observability/metrics.js'
+import type { Pipeline } from '../pipeline.js'
+import type { SourceGuard } from './source-guard.js'
+
+const SENDER_TYPES = ['dv2000', 'servio'] as const
+
+const outcomeOfError: Partial<Record<ErrorCode, RequestOutcome>> = {
+  [ErrorCodes.UNKNOWN_SOURCE]: 'unknown_source',
+  [ErrorCodes.UNAUTHORIZED]: 'unauthorized',
+  [ErrorCodes.FORBIDDEN]: 'forbidden',
+  [ErrorCodes.RATE_LIMITED]: 'rate_limited',
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    bridgeSource: SourceConfig | null
+    receivedAt: Date
+  }
+}
+
+interface IngestDeps {
+  pipeline: Pipeline
+  metrics: Metrics
+  guard: SourceGuard
+}
+
+export function registerIngestRoutes(app: FastifyInstance, { pipeline, metrics, guard }: IngestDeps): void {
+  app.decorateRequest('bridgeSource', null)
+  app.decorateRequest('receivedAt', new Date(0))
+
+  for (const type of SENDER_TYPES) {
+    app.post<{ Params: { source: string }; Querystring: { token?: unknown } }>(`/v1/${type}/:source`, {
+      // Refuse before the body is read: an unknown or unauthorised sender costs no bytes.
+      onRequest: async (request) => {
+        request.receivedAt = new Date()
+        try {
+          request.bridgeSource = guard.admit(type, request.params.source, {
+            ip: request.ip,
+            authorization: request.headers.authorization,
+            token: request.query.token,
+          })
+        } catch (error) {
+          if (isBridgeError(error)) {
+            metrics.requests.inc({ source: request.params.source, outcome: outcomeOfError[error.code] ?? 'rejected' })
+            request.log.warn({ source: request.params.source, code: error.code }, error.message)
+          }
+          throw error
+        }
+      },
+      onError: async (request, _reply, error) => {
+        const source = request.bridgeSource?.id ?? request.params.source
+        if ((error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') metrics.requests.inc({ source, outcome: 'too_large' })
+      },
+      handler: async (request, reply) => {
+        const source = request.bridgeSource!
+        const stop = metrics.requestSeconds.startTimer({ source_type: source.type })
+        try {
+          const outcome = await pipeline.ingest(source, {
+            body: (request.body as Buffer | undefined) ?? Buffer.alloc(0),
+            contentType: request.headers['content-type'],
+            remoteAddress: request.ip,
+            receivedAt: request.receivedAt,
+          })
+          metrics.requests.inc({ source: source.id, outcome: outcome.status })
+          if (outcome.status === 'rejected') {
+            return reply.code(400).send({ status: 'rejected', event_id: outcome.eventId, error: ErrorCodes.BAD_INPUT, reason: outcome.reason })
+          }
+          if (outcome.status === 'filtered') {
+            return reply.code(200).send({ status: 'filtered', event_id: outcome.eventId, reason: outcome.reason })
+          }
+          request.log.debug({ event_id: outcome.eventId, source: source.id, records: outcome.records }, 'produced')
+          return reply.code(200).send({
+            status: 'produced',
+            event_id: outcome.eventId,
+            ...(outcome.batchId === undefined ? {} : { batch_id: outcome.batchId }),
+            records: outcome.records,
+          })
+        } catch (error) {
+          metrics.requests.inc({ source: source.id, outcome: 'unavailable' })
+          request.log.error({ err: error, source: source.id, code: isBridgeError(error) ? error.code : undefined }, 'event not stored; answered 503')
+          throw error
+        } finally {
+          stop()
+        }
+      },
+    })
+  }
+}

@@ -1,0 +1,63 @@
+// The fastify instance: raw-body parsing, JSON errors from our codes, redacted request logs, and the routes.
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify'
+import type { BridgeConfig } from '../config/schema.js'
+import { httpStatusOf, isBridgeError } from '../errors.js'
+import { redactUrl, type Logger } from '../observability/logger.js'
+import type { Metrics } from '../observability/metrics.js'
+import type { Pipeline } from '../pipeline.js'
+import { registerHealthRoutes, type Readiness } from './health-routes.js'
+import { registerIngestRoutes } from './ingest-routes.js'
+import { createSourceGuard } from './source-guard.js'
+
+export interface HttpDeps {
+  config: BridgeConfig
+  logger: Logger
+  metrics: Metrics
+  pipeline: Pipeline
+  readiness: () => Promise<Readiness>
+}
+
+export function buildHttp(deps: HttpDeps): FastifyInstance {
+  const { config, logger } = deps
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: config.http.bodyLimitBytes,
+    trustProxy: config.http.trustProxy,
+    // DV2000 opens a connection per event; idle keep-alive sockets only hold memory.
+    keepAliveTimeout: 5_000,
+    disableRequestLogging: false,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    genReqId: () => crypto.randomUUID(),
+  })
+  app.setReplySerializer((payload) => JSON.stringify(payload))
+
+  // Bodies stay bytes: a refused body must reach the dead letter exactly as it came, whatever its type.
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => {
+    done(null, body)
+  })
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (isBridgeError(error)) {
+      const status = httpStatusOf[error.code]
+      const retryAfter = (error as { retryAfterSeconds?: number }).retryAfterSeconds
+      if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter))
+      if (status === 401) void reply.header('www-authenticate', 'Basic realm="hotel-kafka-bridge", Bearer')
+      return reply.code(status).send({ status: 'error', error: error.code, message: error.message })
+    }
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.code(413).send({ status: 'error', error: 'PAYLOAD_TOO_LARGE', message: `the body exceeds ${config.http.bodyLimitBytes} bytes` })
+    }
+    const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500
+    if (status === 500) request.log.error({ err: error }, 'unhandled error')
+    return reply.code(status).send({ status: 'error', error: error.code ?? 'INTERNAL', message: status === 500 ? 'internal error' : error.message })
+  })
+  app.setNotFoundHandler((request, reply) => {
+    return reply.code(404).send({ status: 'error', error: 'NOT_FOUND', message: `no route ${request.method} ${redactUrl(request.url.split('?')[0] ?? '')}` })
+  })
+
+  registerHealthRoutes(app, deps)
+  registerIngestRoutes(app, { ...deps, guard: createSourceGuard(config.sources) })
+  return app
+}

@@ -1,0 +1,120 @@
+// One request's way through the bridge: source component → records (or a dead letter) → Avro → delivery.
+import { randomUUID } from 'node:crypto'
+import type { LoadedSchema } from './avro/schemas.js'
+import { encodeWire } from './avro/encoder.js'
+import type { SchemaIds } from './avro/registry.js'
+import type { BridgeConfig, SourceConfig } from './config/schema.js'
+import type { RecordSink, OutboundRecord } from './delivery/types.js'
+import { BridgeError, ErrorCodes, isBridgeError } from './errors.js'
+import type { Logger } from './observability/logger.js'
+import type { Metrics } from './observability/metrics.js'
+import { recordHeaders, type BridgeRecord, type SchemaName } from './records.js'
+import { componentFor } from './sources/index.js'
+
+export const DEAD_LETTER_TOPIC = 'bridge.deadletter'
+
+export interface IngestRequest {
+  body: Buffer
+  contentType: string | undefined
+  remoteAddress: string | undefined
+  receivedAt: Date
+}
+
+export type IngestOutcome =
+  | { status: 'produced'; eventId: string; batchId?: string | undefined; records: number }
+  | { status: 'filtered'; eventId: string; reason: string }
+  | { status: 'rejected'; eventId: string; reason: string }
+
+export interface PipelineDeps {
+  config: BridgeConfig
+  schemas: ReadonlyMap<SchemaName, LoadedSchema>
+  schemaIds: SchemaIds
+  sink: RecordSink
+  logger: Logger
+  metrics: Metrics
+  newId?: () => string
+}
+
+export interface Pipeline {
+  ingest(source: SourceConfig, request: IngestRequest): Promise<IngestOutcome>
+  /** Every (final topic, schema) pair the configured sources may produce: created and registered at start-up. */
+  plannedTopics(): { topic: string; schema: SchemaName }[]
+}
+
+export function createPipeline(deps: PipelineDeps): Pipeline {
+  const { config, schemas, schemaIds, sink, logger, metrics } = deps
+  const newId = deps.newId ?? randomUUID
+
+  function topicFor(source: SourceConfig, defaultTopic: string): string {
+    return config.topicPrefix + (source.topics?.[defaultTopic] ?? defaultTopic)
+  }
+
+  async function encode(source: SourceConfig, records: readonly BridgeRecord[]): Promise<OutboundRecord[]> {
+    const out: OutboundRecord[] = new Array(records.length)
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i]!
+      const schema = schemas.get(record.schema)!
+      const topic = topicFor(source, record.topic)
+      const subject = `${topic}-value`
+      const id = schemaIds.cachedId(subject, schema.text) ?? (await schemaIds.idFor(subject, schema.text))
+      out[i] = { topic, key: record.key, value: encodeWire(id, schema.type, record.value), headers: { ...record.headers } }
+    }
+    return out
+  }
+
+  function deadLetter(source: SourceConfig, request: IngestRequest, eventId: string, reason: string): BridgeRecord {
+    return {
+      topic: DEAD_LETTER_TOPIC,
+      key: source.id,
+      schema: 'dead_letter',
+      headers: recordHeaders(eventId, source.id, request.receivedAt),
+      value: {
+        event_id: eventId,
+        source: source.id,
+        source_type: source.type,
+        received_at: request.receivedAt.getTime(),
+        reason,
+        content_type: request.contentType ?? null,
+        remote_address: request.remoteAddress ?? null,
+        body: request.body,
+      },
+    }
+  }
+
+  return {
+    async ingest(source, request) {
+      const component = componentFor(source)
+      if (component === undefined) throw new BridgeError(ErrorCodes.UNKNOWN_SOURCE, `no component for source type ${source.type}`)
+      let result
+      try {
+        result = component.ingest(request.body, { source, receivedAt: request.receivedAt, newId })
+      } catch (error) {
+        const eventId = newId()
+        const badInput = isBridgeError(error) && error.code === ErrorCodes.BAD_INPUT
+        const reason = badInput ? error.message : `the bridge failed to read this body: ${(error as Error).message}`
+        // A parser bug must not cost the event either: it goes to the dead letter like bad input.
+        if (!badInput) logger.error({ err: error, event_id: eventId, source: source.id }, 'source component threw; body dead-lettered')
+        await sink.deliver(await encode(source, [deadLetter(source, request, eventId, reason)]))
+        logger.warn({ event_id: eventId, source: source.id, reason, bytes: request.body.length }, 'body refused; raw body sent to the dead letter topic')
+        return { status: 'rejected', eventId, reason }
+      }
+      if (result.kind === 'filtered') return { status: 'filtered', eventId: result.eventId, reason: result.reason }
+      if (result.warnings !== undefined && result.warnings.length > 0) {
+        metrics.unconvertible.inc({ source: source.id }, result.warnings.length)
+        logger.warn({ event_id: result.eventId, source: source.id, warnings: result.warnings }, 'accepted with fields that could not be typed')
+      }
+      await sink.deliver(await encode(source, result.records))
+      return { status: 'produced', eventId: result.eventId, batchId: result.batchId, records: result.records.length }
+    },
+    plannedTopics() {
+      const planned = new Map<string, SchemaName>()
+      for (const source of config.sources) {
+        const component = componentFor(source)
+        if (component === undefined) continue
+        for (const topic of component.topics(source)) planned.set(topicFor(source, topic), component.schema)
+        planned.set(topicFor(source, DEAD_LETTER_TOPIC), 'dead_letter')
+      }
+      return [...planned].map(([topic, schema]) => ({ topic, schema }))
+    },
+  }
+}
