@@ -2,6 +2,8 @@
 // Command line: parses argv and dispatches to cli/.
 import { parseArgs } from 'node:util'
 import { serve } from './cli/serve.js'
+import { tail } from './cli/tail.js'
+import { loadConfig } from './config/load.js'
 import { envVariableNames } from './config/env.js'
 import { isBridgeError } from './errors.js'
 
@@ -9,6 +11,9 @@ const USAGE = `Usage: hotel-kafka-bridge <command> [options]
 
 Commands:
   serve --config FILE     run the bridge (FILE may also come from BRIDGE_CONFIG)
+  tail TOPIC --config FILE [--from-beginning] [--max N] [--timeout SECONDS]
+                          print a topic's records as JSON lines, values decoded through the
+                          schema registry (the config's topicPrefix is put in front of TOPIC)
   help                    this text
 
 Every config key can be overridden from the environment, e.g. BRIDGE_HTTP_PORT=9090;
@@ -20,7 +25,13 @@ async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      config: { type: 'string', short: 'c' },
+      help: { type: 'boolean', short: 'h' },
+      'from-beginning': { type: 'boolean' },
+      max: { type: 'string' },
+      timeout: { type: 'string' },
+    },
   })
   const command = positionals[0] ?? 'help'
   if (values.help || command === 'help') {
@@ -30,6 +41,17 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'serve') {
     await serve(values.config ?? process.env['BRIDGE_CONFIG'], process.env)
     return -1
+  }
+  if (command === 'tail') {
+    const topic = positionals[1]
+    if (topic === undefined) throw new Error('tail needs a TOPIC, e.g. tail dv2000.hospitality')
+    const { config } = loadConfig(values.config ?? process.env['BRIDGE_CONFIG'], process.env)
+    return tail(config, {
+      topic,
+      fromBeginning: values['from-beginning'] === true,
+      max: values.max === undefined ? undefined : Number(values.max),
+      timeoutMs: values.timeout === undefined ? undefined : Number(values.timeout) * 1000,
+    })
   }
   process.stderr.write(`unknown command "${command}"\n\n${USAGE}`)
   return 2

@@ -1,0 +1,56 @@
+# hotel-kafka-bridge: the two commands are `make run` and `make test`; the rest serve them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+CONFIG ?= config/example.yaml
+BRIDGE_PID := var/run/bridge.pid
+BRIDGE_LOG := var/log/bridge.log
+
+.PHONY: help install build typecheck stack-up stack-down stack-status run stop test test-unit test-integration bench clean
+
+help:
+	@echo "make run      start Kafka + schema registry (local JVMs) and the bridge with $(CONFIG)"
+	@echo "make test     run every test (unit + integration against the real broker and registry)"
+	@echo "make stop     stop the bridge started by make run;  make stack-down  stop Kafka and the registry"
+	@echo "make build    compile to dist/;  make bench  print throughput and latency numbers"
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: node_modules/.installed
+
+build: install
+	npx tsc -p tsconfig.json
+
+typecheck: install
+	npx tsc -p tsconfig.check.json
+
+stack-up:
+	bash scripts/stack.sh up
+
+stack-down:
+	bash scripts/stack.sh down
+
+stack-status:
+	bash scripts/stack.sh status
+
+run: build stack-up
+	@bash scripts/run-bridge.sh "$(CONFIG)"
+
+stop:
+	@bash scripts/run-bridge.sh --stop
+
+test: install typecheck stack-up
+	npx vitest run
+
+test-unit: install
+	npx vitest run --project unit
+
+test-integration: install stack-up
+	npx vitest run --project integration
+
+bench: build stack-up
+	node --import tsx scripts/bench.ts 2>/dev/null || npx tsx scripts/bench.ts
+
+clean:
+	rm -rf dist var

@@ -1,0 +1,52 @@
+// `hotel-kafka-bridge tail TOPIC`: prints a topic's records as JSON lines, values decoded through the registry.
+import { randomUUID } from 'node:crypto'
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry'
+import { Kafka, logLevel } from 'kafkajs'
+import type { BridgeConfig } from '../config/schema.js'
+
+export interface TailOptions {
+  topic: string
+  fromBeginning: boolean
+  max: number | undefined
+  timeoutMs: number | undefined
+}
+
+function jsonValue(_key: string, value: unknown): unknown {
+  if (typeof value === 'object' && value !== null && (value as { type?: string }).type === 'Buffer') {
+    return Buffer.from((value as { data: number[] }).data).toString('base64')
+  }
+  return value
+}
+
+export async function tail(config: BridgeConfig, options: TailOptions): Promise<number> {
+  const topic = options.topic.startsWith(config.topicPrefix) ? options.topic : config.topicPrefix + options.topic
+  const kafka = new Kafka({ clientId: `${config.kafka.clientId}-tail`, brokers: [...config.kafka.brokers], ssl: config.kafka.ssl, logLevel: logLevel.ERROR })
+  const { username, password } = config.schemaRegistry
+  const registry = new SchemaRegistry({ host: config.schemaRegistry.url, auth: username === undefined ? undefined : { username, password: password ?? '' } })
+  const consumer = kafka.consumer({ groupId: `hotel-kafka-bridge-tail-${randomUUID()}` })
+  let seen = 0
+  let finish: () => void = () => undefined
+  const finished = new Promise<void>((resolve) => (finish = resolve))
+  await consumer.connect()
+  await consumer.subscribe({ topics: [topic], fromBeginning: options.fromBeginning })
+  await consumer.run({
+    eachMessage: async ({ partition, message }) => {
+      if (options.max !== undefined && seen >= options.max) return
+      const value = message.value === null ? null : await registry.decode(message.value)
+      const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, v?.toString()]))
+      const line = { topic, partition, offset: message.offset, key: message.key?.toString() ?? null, headers, value }
+      process.stdout.write(`${JSON.stringify(line, jsonValue)}\n`)
+      seen++
+      if (options.max !== undefined && seen >= options.max) finish()
+    },
+  })
+  const stop = (): void => finish()
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+  let timer: NodeJS.Timeout | undefined
+  if (options.timeoutMs !== undefined) timer = setTimeout(stop, options.timeoutMs)
+  await finished
+  clearTimeout(timer)
+  await consumer.disconnect()
+  return options.max !== undefined && seen < options.max ? 1 : 0
+}

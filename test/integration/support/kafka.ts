@@ -1,0 +1,86 @@
+// Reads records back with an independent kafkajs consumer, decoding values through the registry's own client.
+import { randomUUID } from 'node:crypto'
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry'
+import { Kafka, logLevel, type IHeaders } from 'kafkajs'
+import { inject } from 'vitest'
+
+export interface ConsumedRecord {
+  topic: string
+  partition: number
+  offset: string
+  key: string | null
+  /** Decoded Avro value. */
+  value: Record<string, unknown>
+  rawValue: Buffer
+  headers: Record<string, string>
+}
+
+function headerStrings(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(headers ?? {})) {
+    if (v !== undefined) out[k] = Array.isArray(v) ? String(v[0]) : String(v)
+  }
+  return out
+}
+
+export function registryClient(): SchemaRegistry {
+  return new SchemaRegistry({ host: inject('schemaRegistryUrl') })
+}
+
+/**
+ * Consumes every topic whose name starts with `prefix` from the beginning until `until` says enough
+ * (or `timeoutMs` passes), and returns what was read, in per-partition order.
+ */
+export async function consume(
+  prefix: string,
+  until: (records: ConsumedRecord[]) => boolean,
+  timeoutMs = 30_000,
+): Promise<ConsumedRecord[]> {
+  const kafka = new Kafka({ clientId: 'it-reader', brokers: [inject('kafkaBrokers')], logLevel: logLevel.NOTHING })
+  const registry = registryClient()
+  const consumer = kafka.consumer({ groupId: `it-${randomUUID()}`, sessionTimeout: 10_000, heartbeatInterval: 1_000 })
+  const records: ConsumedRecord[] = []
+  await consumer.connect()
+  try {
+    const escaped = prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    await consumer.subscribe({ topics: [new RegExp(`^${escaped}`)], fromBeginning: true })
+    let done: () => void = () => undefined
+    const finished = new Promise<void>((resolve) => {
+      done = resolve
+    })
+    await consumer.run({
+      eachMessage: async ({ topic, partition, message }) => {
+        const rawValue = message.value ?? Buffer.alloc(0)
+        records.push({
+          topic,
+          partition,
+          offset: message.offset,
+          key: message.key === null ? null : message.key.toString('utf8'),
+          value: (await registry.decode(rawValue)) as Record<string, unknown>,
+          rawValue,
+          headers: headerStrings(message.headers),
+        })
+        if (until(records)) done()
+      },
+    })
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([finished, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))])
+    clearTimeout(timer)
+    return records
+  } finally {
+    await consumer.disconnect()
+  }
+}
+
+/** POST helper over real HTTP. */
+export async function post(url: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<{ status: number; json: Record<string, unknown> }> {
+  const response = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } })
+  const text = await response.text()
+  let json: Record<string, unknown> = {}
+  try {
+    json = JSON.parse(text) as Record<string, unknown>
+  } catch {
+    json = { text }
+  }
+  return { status: response.status, json }
+}
