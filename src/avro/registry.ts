@@ -48,8 +48,9 @@ export function createSchemaIds(options: RegistryOptions): SchemaIds {
       // an operator changed is not touched.
       return await client.getRegistryIdBySchema(subject, schema)
     } catch (error) {
-      const status = statusOf(error)
-      if (status !== 404 && !(error instanceof Error && /not found/i.test(error.message))) throw error
+      // The client turns a 404 of this lookup (and only that) into its bare base error class.
+      const notRegistered = statusOf(error) === 404 || (error instanceof Error && error.name === 'ConfluentSchemaRegistryError')
+      if (!notRegistered) throw error
     }
     const { id } = await client.register(schema, { subject, compatibility: COMPATIBILITY.BACKWARD })
     return id

@@ -77,8 +77,8 @@ export const configSchema = z
       .strictObject({
         brokers: z.array(hostPort).min(1).default(['127.0.0.1:9092']),
         clientId: z.string().min(1).default('hotel-kafka-bridge'),
-        /** How long a produce may wait for others to share its request, when one is not already in flight. */
-        lingerMs: z.int().min(0).max(1000).default(2),
+        /** How long a produce may wait for others to share its request when none is in flight (Kafka 4 producers default to 5). */
+        lingerMs: z.int().min(0).max(1000).default(5),
         /** Records per produce request at most. */
         maxBatchRecords: z.int().min(1).default(20_000),
         /** A request whose records Kafka has not acknowledged by then is answered as unavailable. */

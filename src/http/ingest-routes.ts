@@ -18,7 +18,7 @@ const outcomeOfError: Partial<Record<ErrorCode, RequestOutcome>> = {
 declare module 'fastify' {
   interface FastifyRequest {
     bridgeSource: SourceConfig | null
-    receivedAt: Date
+    receivedAtMs: number
   }
 }
 
@@ -30,13 +30,13 @@ interface IngestDeps {
 
 export function registerIngestRoutes(app: FastifyInstance, { pipeline, metrics, guard }: IngestDeps): void {
   app.decorateRequest('bridgeSource', null)
-  app.decorateRequest('receivedAt', new Date(0))
+  app.decorateRequest('receivedAtMs', 0)
 
   for (const type of SENDER_TYPES) {
     app.post<{ Params: { source: string }; Querystring: { token?: unknown } }>(`/v1/${type}/:source`, {
       // Refuse before the body is read: an unknown or unauthorised sender costs no bytes.
       onRequest: async (request) => {
-        request.receivedAt = new Date()
+        request.receivedAtMs = Date.now()
         try {
           request.bridgeSource = guard.admit(type, request.params.source, {
             ip: request.ip,
@@ -63,7 +63,7 @@ export function registerIngestRoutes(app: FastifyInstance, { pipeline, metrics, 
             body: (request.body as Buffer | undefined) ?? Buffer.alloc(0),
             contentType: request.headers['content-type'],
             remoteAddress: request.ip,
-            receivedAt: request.receivedAt,
+            receivedAt: new Date(request.receivedAtMs),
           })
           metrics.requests.inc({ source: source.id, outcome: outcome.status })
           if (outcome.status === 'rejected') {

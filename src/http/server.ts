@@ -25,7 +25,6 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
     trustProxy: config.http.trustProxy,
     // DV2000 opens a connection per event; idle keep-alive sockets only hold memory.
     keepAliveTimeout: 5_000,
-    disableRequestLogging: false,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     genReqId: () => crypto.randomUUID(),
