@@ -50,7 +50,7 @@ test-integration: install stack-up
 	npx vitest run --project integration
 
 bench: build stack-up
-	node --import tsx scripts/bench.ts 2>/dev/null || npx tsx scripts/bench.ts
+	npx tsx benchmarks/ingest.ts
 
 clean:
 	rm -rf dist var

@@ -1,5 +1,5 @@
 // The kafkajs edge: one client, an idempotent acks=all producer, topic creation, and errors wrapped into ours.
-import { Kafka, logLevel, type LogEntry, type SASLOptions } from 'kafkajs'
+import { Kafka, logLevel, Partitioners, type LogEntry, type SASLOptions } from 'kafkajs'
 import type { BridgeConfig } from '../config/schema.js'
 import { BridgeError, ErrorCodes } from '../errors.js'
 import type { Logger } from '../observability/logger.js'
@@ -17,13 +17,17 @@ export interface KafkaEdge {
   close(): Promise<void>
 }
 
+/** Warnings about choices this module makes on purpose (bounded retries, the Java-compatible partitioner). */
+const DELIBERATE = [/Limiting retries for the idempotent producer/, /switched default partitioner/]
+
 function kafkaLogCreator(logger: Logger) {
   const child = logger.child({ component: 'kafkajs' })
   return () =>
     ({ namespace, level, log }: LogEntry) => {
       const { message, timestamp: _t, logger: _l, ...extra } = log
       const fields = { namespace, ...extra }
-      if (level === logLevel.ERROR) child.error(fields, message)
+      if (DELIBERATE.some((pattern) => pattern.test(message))) child.debug(fields, message)
+      else if (level === logLevel.ERROR) child.error(fields, message)
       else if (level === logLevel.WARN) child.warn(fields, message)
       else if (level === logLevel.INFO) child.info(fields, message)
       else child.debug(fields, message)
@@ -59,6 +63,8 @@ export function createKafkaEdge(config: BridgeConfig, logger: Logger): KafkaEdge
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
+    // murmur2, as Java clients: a key lands on the same partition whoever produces it.
+    createPartitioner: Partitioners.DefaultPartitioner,
     // Bounded, so an outage surfaces as an error (and, later, the spool) instead of a send that never returns.
     retry: { retries: 6, initialRetryTime: 100, maxRetryTime: 2_000 },
   })

@@ -1,0 +1,147 @@
+// Benchmark: DV2000 events/s and latency through a bridge child process to the real local Kafka.
+// Usage: npx tsx benchmarks/ingest.ts [--events 20000] [--concurrency 32] [--keep-alive]
+// Prints numbers; asserts nothing. Needs `make build` and a running stack (`make stack-up`).
+import { spawn } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import http from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '20000' },
+    concurrency: { type: 'string', default: '32' },
+    'keep-alive': { type: 'boolean', default: false },
+    port: { type: 'string', default: '18080' },
+  },
+})
+const events = Number(values.events)
+const concurrency = Number(values.concurrency)
+const port = Number(values.port)
+const brokers = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092'
+const registry = process.env['SCHEMA_REGISTRY_URL'] ?? 'http://127.0.0.1:8081/apis/ccompat/v7'
+const dir = mkdtempSync(join(tmpdir(), 'bridge-bench-'))
+const configFile = join(dir, 'bench.yaml')
+writeFileSync(
+  configFile,
+  JSON.stringify({
+    http: { host: '127.0.0.1', port },
+    kafka: { brokers: [brokers] },
+    schemaRegistry: { url: registry },
+    topicPrefix: `bench-${randomUUID().slice(0, 8)}.`,
+    spool: { dir: join(dir, 'spool') },
+    log: { level: 'warn' },
+    sources: [{ id: 'bench', type: 'dv2000', secrets: ['bench-secret-1'] }],
+  }),
+)
+
+const body = (i: number): string =>
+  JSON.stringify({
+    category: 3,
+    date: '2023/09/13',
+    event: 12,
+    message: { actor: 'Visitant', event: 12, firstname: 'Carmella', guestid: String(15478364 + i), lastname: 'Galvano', maidstatus: '0', mailbox: '3101', room: `100-${i % 400}`, source: 'testapp', timestamp: '2023-09-13T08:07:46-07:00', vip: '0' },
+    service_id: 1064,
+    service_name: 'Visitant',
+    time: '08:07:46',
+    timestamp: '2023-09-13T08:07:46-07:00',
+  })
+
+const agent = new http.Agent({ keepAlive: values['keep-alive'], maxSockets: concurrency })
+
+function postOnce(i: number): Promise<{ status: number; ms: number }> {
+  const payload = body(i)
+  const started = process.hrtime.bigint()
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/v1/dv2000/bench?token=bench-secret-1',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), 'user-agent': 'DuVoice/8.0.20', ...(values['keep-alive'] ? {} : { connection: 'close' }) },
+      },
+      (res) => {
+        res.resume()
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: Number(process.hrtime.bigint() - started) / 1e6 }))
+      },
+    )
+    req.on('error', reject)
+    req.end(payload)
+  })
+}
+
+async function waitReady(): Promise<void> {
+  for (let i = 0; i < 120; i++) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/readyz`)
+      if (res.status === 200) return
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 500))
+  }
+  throw new Error('bridge not ready after 60 s')
+}
+
+function rssMiB(pid: number): { rss: number; hwm: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const kb = (key: string): number => Number(/\d+/.exec(status.split('\n').find((l) => l.startsWith(key)) ?? '0')![0])
+  return { rss: kb('VmRSS:') / 1024, hwm: kb('VmHWM:') / 1024 }
+}
+
+const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN
+
+async function run(): Promise<void> {
+  const child = spawn(process.execPath, ['dist/main.js', 'serve', '--config', configFile], { stdio: ['ignore', 'inherit', 'inherit'] })
+  try {
+    await waitReady()
+    // Warm-up: schema ids cached, connections made, JIT warm.
+    for (let i = 0; i < 200; i++) await postOnce(i)
+    const idle = rssMiB(child.pid!)
+    const latencies: number[] = []
+    const statuses = new Map<number, number>()
+    let next = 0
+    const started = process.hrtime.bigint()
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < events) {
+          const { status, ms } = await postOnce(next++)
+          latencies.push(ms)
+          statuses.set(status, (statuses.get(status) ?? 0) + 1)
+        }
+      }),
+    )
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9
+    latencies.sort((a, b) => a - b)
+    const mem = rssMiB(child.pid!)
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+    const calls = Number(/^bridge_produce_calls_total\{result="ok"\} (\d+)/m.exec(metrics)?.[1] ?? NaN)
+    console.log(
+      JSON.stringify(
+        {
+          events,
+          concurrency,
+          connection: values['keep-alive'] ? 'keep-alive' : 'close (as DV2000 sends)',
+          seconds: Number(seconds.toFixed(2)),
+          eventsPerSecond: Math.round(events / seconds),
+          latencyMs: { p50: quantile(latencies, 0.5).toFixed(2), p90: quantile(latencies, 0.9).toFixed(2), p99: quantile(latencies, 0.99).toFixed(2), max: latencies.at(-1)?.toFixed(2) },
+          statuses: Object.fromEntries(statuses),
+          produceCalls: calls,
+          recordsPerProduceCall: Number(((events + 200) / calls).toFixed(1)),
+          bridgeRssMiB: { idleAfterWarmup: Math.round(idle.rss), end: Math.round(mem.rss), peak: Math.round(mem.hwm) },
+        },
+        null,
+        2,
+      ),
+    )
+  } finally {
+    child.kill('SIGTERM')
+    agent.destroy()
+  }
+}
+
+await run()
