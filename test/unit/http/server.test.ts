@@ -1,0 +1,140 @@
+// The HTTP contract of SPEC §2 at the edge: status codes, refusal before the body, and no secret in any log line.
+import { Writable } from 'node:stream'
+import { describe, expect, it } from 'vitest'
+import { validateConfig } from '../../../src/config/load.js'
+import { BridgeError, ErrorCodes } from '../../../src/errors.js'
+import { buildHttp } from '../../../src/http/server.js'
+import { createLogger } from '../../../src/observability/logger.js'
+import { createMetrics } from '../../../src/observability/metrics.js'
+import type { IngestOutcome, IngestRequest, Pipeline } from '../../../src/pipeline.js'
+
+const SECRET = 'unit-secret-123'
+
+function setup(pipelineResult: (request: IngestRequest) => Promise<IngestOutcome> = async () => ({ status: 'produced', eventId: 'e-1', records: 1 })) {
+  const lines: string[] = []
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(String(chunk))
+      done()
+    },
+  })
+  const config = validateConfig({
+    http: { bodyLimitBytes: 1024 },
+    sources: [
+      { id: 'desk', type: 'dv2000', secrets: [SECRET] },
+      { id: 'office-only', type: 'dv2000', secrets: [SECRET], allowCidrs: ['10.1.0.0/16'] },
+      { id: 'slow', type: 'dv2000', secrets: [SECRET], rateLimit: { perSecond: 1, burst: 2 } },
+      { id: 'hotel', type: 'servio', secrets: [SECRET] },
+    ],
+  })
+  const calls: IngestRequest[] = []
+  const pipeline: Pipeline = {
+    ingest: async (_source, request) => {
+      calls.push(request)
+      return pipelineResult(request)
+    },
+    plannedTopics: () => [],
+  }
+  const metrics = createMetrics({ defaultMetrics: false })
+  const app = buildHttp({
+    config,
+    logger: createLogger('debug', destination),
+    metrics,
+    pipeline,
+    readiness: async () => ({ ready: true, delivering: 'kafka', kafka: 'connected' }),
+  })
+  return { app, calls, lines, metrics }
+}
+
+describe('ingest routes', () => {
+  it('maps each refusal to its SPEC status and never calls the pipeline for them', async () => {
+    const { app, calls } = setup()
+    const body = '{"category":3}'
+    const post = (url: string, headers: Record<string, string> = {}) => app.inject({ method: 'POST', url, payload: body, headers: { 'content-type': 'application/json', ...headers } })
+
+    expect((await post('/v1/dv2000/nobody?token=' + SECRET)).statusCode).toBe(404)
+    expect((await post('/v1/servio/desk?token=' + SECRET)).statusCode).toBe(404)
+    expect((await post('/v1/other/desk?token=' + SECRET)).statusCode).toBe(404)
+    const unauthorised = await post('/v1/dv2000/desk?token=nope')
+    expect(unauthorised.statusCode).toBe(401)
+    expect(unauthorised.headers['www-authenticate']).toContain('Basic')
+    expect(unauthorised.json()).toMatchObject({ error: 'UNAUTHORIZED' })
+    expect((await post('/v1/dv2000/office-only?token=' + SECRET)).statusCode).toBe(403)
+    expect((await post('/v1/dv2000/office-only?token=' + SECRET, { 'x-forwarded-for': '10.1.2.3' })).statusCode).toBe(403)
+    const tooLarge = await app.inject({ method: 'POST', url: '/v1/dv2000/desk?token=' + SECRET, payload: 'x'.repeat(1025), headers: { 'content-type': 'application/json' } })
+    expect(tooLarge.statusCode).toBe(413)
+    expect(tooLarge.json()).toMatchObject({ error: 'PAYLOAD_TOO_LARGE' })
+    expect(calls).toHaveLength(0)
+
+    const first = await post('/v1/dv2000/slow?token=' + SECRET)
+    const second = await post('/v1/dv2000/slow?token=' + SECRET)
+    const third = await post('/v1/dv2000/slow?token=' + SECRET)
+    expect([first.statusCode, second.statusCode, third.statusCode]).toEqual([200, 200, 429])
+    expect(Number(third.headers['retry-after'])).toBeGreaterThanOrEqual(1)
+    expect(calls).toHaveLength(2)
+  })
+
+  it('hands the exact bytes, content type and address to the pipeline, whatever the content type', async () => {
+    const { app, calls } = setup()
+    const raw = Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x00, 0x7d])
+    const answer = await app.inject({ method: 'POST', url: '/v1/dv2000/desk', payload: raw, headers: { 'content-type': 'text/plain; charset=latin1', authorization: `Bearer ${SECRET}` } })
+    expect(answer.statusCode).toBe(200)
+    expect(answer.json()).toEqual({ status: 'produced', event_id: 'e-1', records: 1 })
+    expect(Buffer.compare(calls[0]!.body, raw)).toBe(0)
+    expect(calls[0]!.contentType).toBe('text/plain; charset=latin1')
+    expect(calls[0]!.remoteAddress).toBe('127.0.0.1')
+
+    const empty = await app.inject({ method: 'POST', url: `/v1/dv2000/desk?token=${SECRET}` })
+    expect(empty.statusCode).toBe(200)
+    expect(calls[1]!.body.length).toBe(0)
+  })
+
+  it('answers 400 with the dead-letter event id, 200 filtered, and 503 when nothing could store the event', async () => {
+    const outcomes: IngestOutcome[] = [
+      { status: 'rejected', eventId: 'dl-1', reason: 'the body is not valid JSON' },
+      { status: 'filtered', eventId: 'f-1', reason: 'category 2 is not in this source' },
+    ]
+    const { app, metrics } = setup(async () => {
+      const next = outcomes.shift()
+      if (next === undefined) throw new BridgeError(ErrorCodes.KAFKA_UNAVAILABLE, 'Kafka is unavailable', { retriable: true })
+      return next
+    })
+    const post = () => app.inject({ method: 'POST', url: `/v1/dv2000/desk?token=${SECRET}`, payload: '{}' })
+    const rejected = await post()
+    expect(rejected.statusCode).toBe(400)
+    expect(rejected.json()).toEqual({ status: 'rejected', event_id: 'dl-1', error: 'BAD_INPUT', reason: 'the body is not valid JSON' })
+    const filtered = await post()
+    expect(filtered.statusCode).toBe(200)
+    expect(filtered.json()).toMatchObject({ status: 'filtered', event_id: 'f-1' })
+    const unavailable = await post()
+    expect(unavailable.statusCode).toBe(503)
+    expect(unavailable.json()).toMatchObject({ error: 'KAFKA_UNAVAILABLE' })
+    const text = await metrics.registry.metrics()
+    expect(text).toContain('bridge_requests_total{source="desk",outcome="rejected"} 1')
+    expect(text).toContain('bridge_requests_total{source="desk",outcome="filtered"} 1')
+    expect(text).toContain('bridge_requests_total{source="desk",outcome="unavailable"} 1')
+  })
+
+  it('never writes a secret to the log, whichever way it was sent', async () => {
+    const { app, lines } = setup()
+    await app.inject({ method: 'POST', url: `/v1/dv2000/desk?token=${SECRET}`, payload: '{}' })
+    await app.inject({ method: 'POST', url: '/v1/dv2000/desk?token=wrong-guess-999', payload: '{}' })
+    await app.inject({ method: 'POST', url: '/v1/dv2000/desk', payload: '{}', headers: { authorization: `Bearer ${SECRET}` } })
+    await app.inject({ method: 'POST', url: '/v1/dv2000/desk', payload: '{}', headers: { authorization: `Basic ${Buffer.from(`u:${SECRET}`).toString('base64')}` } })
+    const log = lines.join('')
+    expect(lines.length).toBeGreaterThanOrEqual(8)
+    expect(log).toContain('token=[redacted]')
+    expect(log).not.toContain(SECRET)
+    expect(log).not.toContain('wrong-guess-999')
+    expect(log).not.toContain(Buffer.from(`u:${SECRET}`).toString('base64'))
+  })
+
+  it('serves health, readiness and metrics', async () => {
+    const { app } = setup()
+    expect((await app.inject('/healthz')).json()).toEqual({ status: 'ok' })
+    expect((await app.inject('/readyz')).json()).toMatchObject({ status: 'ready', delivering: 'kafka' })
+    const metrics = await app.inject('/metrics')
+    expect(metrics.headers['content-type']).toContain('text/plain')
+    expect(metrics.body).toContain('# TYPE bridge_requests_total counter')
+  })
+})
