@@ -5,7 +5,7 @@ CONFIG ?= config/example.yaml
 BRIDGE_PID := var/run/bridge.pid
 BRIDGE_LOG := var/log/bridge.log
 
-.PHONY: help install build typecheck stack-up stack-down stack-status run stop test test-unit test-integration bench clean
+.PHONY: help install build typecheck lint stack-up stack-down stack-status run stop test test-unit test-integration bench clean
 
 help:
 	@echo "make run      start Kafka + schema registry (local JVMs) and the bridge with $(CONFIG)"
@@ -25,6 +25,11 @@ build: install
 typecheck: install
 	npx tsc -p tsconfig.check.json
 
+# Import direction (STYLE 13) and STYLE 6: only main.ts touches process.env; everything else gets config.
+lint: install
+	npx depcruise src --config .dependency-cruiser.cjs
+	@! grep -rn 'process\.env' src --include='*.ts' | grep -v '^src/main.ts:' || { echo 'process.env is read outside src/main.ts' >&2; exit 1; }
+
 stack-up:
 	bash scripts/stack.sh up
 
@@ -40,7 +45,7 @@ run: build stack-up
 stop:
 	@bash scripts/run-bridge.sh --stop
 
-test: install typecheck stack-up
+test: install typecheck lint stack-up
 	npx vitest run
 
 test-unit: install
