@@ -1,11 +1,12 @@
 // Registers each (subject, schema) once with a Confluent-API registry and caches its id.
-import { SchemaRegistry, COMPATIBILITY, SchemaType } from '@kafkajs/confluent-schema-registry'
 import { BridgeError, ErrorCodes } from '../errors.js'
 
 export interface RegistryOptions {
   url: string
   username?: string | undefined
   password?: string | undefined
+  /** Per HTTP call. */
+  timeoutMs?: number
 }
 
 export interface SchemaIds {
@@ -15,45 +16,74 @@ export interface SchemaIds {
   cachedId(subject: string, schemaText: string): number | undefined
 }
 
-function statusOf(error: unknown): number | undefined {
-  if (typeof error === 'object' && error !== null && 'status' in error) {
-    const status = (error as { status: unknown }).status
-    if (typeof status === 'number') return status
-  }
-  return undefined
+const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json'
+/** Confluent error codes: subject not found, schema not found (the subject exists). */
+const SUBJECT_NOT_FOUND = 40401
+
+interface Answer {
+  status: number
+  body: Record<string, unknown>
 }
 
-/** 4xx answers (incompatible, invalid) will not change by retrying; the rest (network, 5xx) may. */
-export function wrapRegistryError(error: unknown, subject: string): BridgeError {
-  const status = statusOf(error)
-  const message = error instanceof Error ? error.message : String(error)
-  const name = error instanceof Error ? error.name : ''
-  const rejected = (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429) || name === 'ConfluentSchemaRegistryCompatibilityError'
-  return rejected
-    ? new BridgeError(ErrorCodes.REGISTRY_REJECTED, `the schema registry refused the schema for ${subject}: ${message}`, { cause: error })
-    : new BridgeError(ErrorCodes.REGISTRY_UNAVAILABLE, `the schema registry is unavailable (${subject}): ${message}`, { retriable: true, cause: error })
-}
-
+/**
+ * The two calls the bridge needs, over fetch: the Confluent client's register() compares the subject's
+ * compatibility with the one it asks for and throws when a registry (Apicurio) reports NONE for a subject
+ * without a rule of its own, which would stop every schema evolution there.
+ */
 export function createSchemaIds(options: RegistryOptions): SchemaIds {
-  const auth = options.username === undefined ? undefined : { username: options.username, password: options.password ?? '' }
-  const client = new SchemaRegistry({ host: options.url.replace(/\/+$/, ''), auth, retry: { retries: 1, initialRetryTimeInSecs: 0.1, maxRetryTimeInSecs: 0.5 } })
+  const base = options.url.replace(/\/+$/, '')
+  const timeoutMs = options.timeoutMs ?? 5_000
+  const headers: Record<string, string> = { 'content-type': CONTENT_TYPE, accept: CONTENT_TYPE }
+  if (options.username !== undefined) {
+    headers['authorization'] = `Basic ${Buffer.from(`${options.username}:${options.password ?? ''}`).toString('base64')}`
+  }
   const ids = new Map<string, number>()
   const inFlight = new Map<string, Promise<number>>()
   const keyOf = (subject: string, text: string): string => `${subject}\u0000${text}`
 
-  async function register(subject: string, schemaText: string): Promise<number> {
-    const schema = { type: SchemaType.AVRO, schema: schemaText } as const
+  async function call(method: string, path: string, subject: string, body: unknown): Promise<Answer> {
+    let response: Response
     try {
-      // A lookup first: a restart finds its schemas already there, and a subject whose compatibility
-      // an operator changed is not touched.
-      return await client.getRegistryIdBySchema(subject, schema)
+      response = await fetch(`${base}${path}`, { method, headers, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) })
     } catch (error) {
-      // The client turns a 404 of this lookup (and only that) into its bare base error class.
-      const notRegistered = statusOf(error) === 404 || (error instanceof Error && error.name === 'ConfluentSchemaRegistryError')
-      if (!notRegistered) throw error
+      throw new BridgeError(ErrorCodes.REGISTRY_UNAVAILABLE, `the schema registry at ${base} is unreachable (${subject}): ${(error as Error).message}`, {
+        retriable: true,
+        cause: error,
+      })
     }
-    const { id } = await client.register(schema, { subject, compatibility: COMPATIBILITY.BACKWARD })
-    return id
+    const text = await response.text()
+    let parsed: Record<string, unknown> = {}
+    try {
+      parsed = JSON.parse(text) as Record<string, unknown>
+    } catch {
+      parsed = { message: text.slice(0, 200) }
+    }
+    return { status: response.status, body: parsed }
+  }
+
+  function failure(answer: Answer, subject: string, doing: string): BridgeError {
+    const detail = `${doing} ${subject}: HTTP ${answer.status} ${String(answer.body['message'] ?? '')}`.trim()
+    // 409 incompatible, 422 invalid, 401/403: retrying the same schema will not help. 5xx, 408, 429 may.
+    const retriable = answer.status >= 500 || answer.status === 408 || answer.status === 429
+    return retriable
+      ? new BridgeError(ErrorCodes.REGISTRY_UNAVAILABLE, `the schema registry failed: ${detail}`, { retriable: true })
+      : new BridgeError(ErrorCodes.REGISTRY_REJECTED, `the schema registry refused: ${detail}`)
+  }
+
+  async function register(subject: string, schemaText: string): Promise<number> {
+    const path = `/subjects/${encodeURIComponent(subject)}`
+    // A lookup first: after a restart the schema is already there and nothing is written.
+    const found = await call('POST', path, subject, { schema: schemaText })
+    if (found.status === 200 && typeof found.body['id'] === 'number') return found.body['id']
+    if (found.status !== 404) throw failure(found, subject, 'looking up the schema of')
+    const created = await call('POST', `${path}/versions`, subject, { schema: schemaText })
+    if (created.status !== 200 || typeof created.body['id'] !== 'number') throw failure(created, subject, 'registering a schema for')
+    if (found.body['error_code'] === SUBJECT_NOT_FOUND) {
+      // A new subject gets BACKWARD of its own, so consumers stay safe whatever the registry's global default.
+      const set = await call('PUT', `/config/${encodeURIComponent(subject)}`, subject, { compatibility: 'BACKWARD' })
+      if (set.status !== 200) throw failure(set, subject, 'setting BACKWARD compatibility on')
+    }
+    return created.body['id']
   }
 
   return {
@@ -70,9 +100,6 @@ export function createSchemaIds(options: RegistryOptions): SchemaIds {
           .then((id) => {
             ids.set(key, id)
             return id
-          })
-          .catch((error: unknown) => {
-            throw wrapRegistryError(error, subject)
           })
           .finally(() => inFlight.delete(key))
         inFlight.set(key, pending)
