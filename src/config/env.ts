@@ -47,18 +47,43 @@ for (const schema of [dv2000SourceSchema, servioSourceSchema]) {
   }
 }
 
+/** A scalar from the environment: numbers and booleans by their text; anything else stays a string for zod to judge. */
+function envScalar(raw: string, leaf: z.ZodType): unknown {
+  if (leaf instanceof z.ZodNumber && /^\s*-?\d+(\.\d+)?\s*$/.test(raw)) return Number(raw)
+  if (leaf instanceof z.ZodBoolean && /^(true|false)$/i.test(raw.trim())) return raw.trim().toLowerCase() === 'true'
+  return raw
+}
+
+/**
+ * Values are never read as YAML: a secret may start with any character (`@`, `*`, `&`, `[`…) and must be
+ * taken as it is. Lists are comma-separated, or a JSON array when one item holds a comma.
+ */
 function envValue(raw: string, leaf: z.ZodType): unknown {
-  if (leaf instanceof z.ZodString || leaf instanceof z.ZodEnum || leaf instanceof z.ZodLiteral) return raw
-  const parsed: unknown = parseYaml(raw)
-  if (leaf instanceof z.ZodArray && typeof parsed !== 'object') {
+  if (leaf instanceof z.ZodArray) {
     const element = unwrap(leaf.element as z.ZodType)
+    if (raw.trim().startsWith('[') && raw.trim().endsWith(']')) {
+      try {
+        const parsed: unknown = JSON.parse(raw)
+        if (Array.isArray(parsed)) return parsed
+      } catch {
+        // not JSON: a plain comma-separated list whose first item starts with "["
+      }
+    }
     return raw
       .split(',')
       .map((item) => item.trim())
       .filter((item) => item !== '')
-      .map((item) => (element instanceof z.ZodString ? item : parseYaml(item)))
+      .map((item) => envScalar(item, element))
   }
-  return parsed
+  if (leaf instanceof z.ZodRecord || leaf instanceof z.ZodObject) {
+    // Maps hold no secrets: a YAML flow mapping ({perSecond: 5}) or JSON.
+    try {
+      return parseYaml(raw) as unknown
+    } catch {
+      return raw
+    }
+  }
+  return envScalar(raw, leaf)
 }
 
 function setPath(target: Record<string, unknown>, path: Path, value: unknown): void {

@@ -103,7 +103,7 @@ describe('DV2000 to Kafka', () => {
   })
 
   it('routes every category to its topic with the contract key, and accepts Bearer and Basic secrets', async () => {
-    const sends = [
+    const sends: { body: string; auth: Record<string, string> }[] = [
       { body: packet(0, 0, 'Operator note', 7), auth: { authorization: `Bearer ${DV2000_SECRET}` } },
       { body: packet(1, 15, { line: '2' }, 12), auth: { authorization: `Basic ${Buffer.from(`dv:${DV2000_SECRET}`).toString('base64')}` } },
       { body: packet(2, 1, null, 1), auth: { authorization: 'Bearer it-rotated-secret' } },

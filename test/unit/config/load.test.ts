@@ -1,0 +1,263 @@
+// Configuration: defaults, the SPEC §7 example, errors that name the key, the YAML file and BRIDGE_* overrides.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, describe, expect, it } from 'vitest'
+import { loadConfig, validateConfig } from '../../../src/config/load.js'
+import { isCidr } from '../../../src/config/schema.js'
+import { ErrorCodes } from '../../../src/errors.js'
+import { bridgeErrorOf } from '../thrown.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'bridge-config-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+let files = 0
+function yamlFile(text: string): string {
+  const file = join(dir, `config-${++files}.yaml`)
+  writeFileSync(file, text)
+  return file
+}
+
+/** The CONFIG_INVALID message for `raw`. */
+function invalid(raw: unknown): string {
+  const error = bridgeErrorOf(() => validateConfig(raw))
+  expect(error.code).toBe(ErrorCodes.CONFIG_INVALID)
+  return error.message
+}
+
+const dv2000 = { id: 'front-desk', type: 'dv2000', secrets: ['demo-dv2000-secret'] }
+
+// SPEC §7 verbatim, but with real secrets in place of its "…" placeholders (a secret needs 8 characters).
+const SPEC_EXAMPLE = `
+http:           { host: 0.0.0.0, port: 8080, bodyLimitBytes: 1048576 }
+kafka:          { brokers: ["127.0.0.1:9092"], clientId: hotel-kafka-bridge }
+schemaRegistry: { url: "http://127.0.0.1:8081" }   # any Confluent-API registry base URL
+topicPrefix: ""
+spool:          { dir: ./var/spool, maxBytes: 1073741824 }
+sources:
+  - { id: front-desk, type: dv2000, secrets: ["dv2000-secret-1"], categories: [3] }
+  - { id: kyiv-central, type: servio, secrets: ["servio-secret-1"], hotelId: "12" }
+`
+
+describe('validateConfig', () => {
+  it('fills every default into an empty config', () => {
+    const config = validateConfig({})
+    expect(config).toEqual({
+      http: { host: '0.0.0.0', port: 8080, bodyLimitBytes: 1_048_576, trustProxy: false },
+      kafka: expect.objectContaining({ brokers: ['127.0.0.1:9092'], clientId: 'hotel-kafka-bridge' }),
+      topics: { create: true, partitions: 3, replicationFactor: -1 },
+      schemaRegistry: { url: 'http://127.0.0.1:8081' },
+      topicPrefix: '',
+      spool: { dir: './var/spool', maxBytes: 1_073_741_824 },
+      log: { level: 'info' },
+      sources: [],
+    })
+    expect(validateConfig(undefined)).toEqual(config)
+  })
+
+  it('accepts the SPEC §7 example and keeps its values', async () => {
+    const { parse } = await import('yaml')
+    const config = validateConfig(parse(SPEC_EXAMPLE))
+    expect(config.http).toMatchObject({ host: '0.0.0.0', port: 8080, bodyLimitBytes: 1_048_576 })
+    expect(config.schemaRegistry.url).toBe('http://127.0.0.1:8081')
+    expect(config.sources).toEqual([
+      { id: 'front-desk', type: 'dv2000', secrets: ['dv2000-secret-1'], categories: [3] },
+      { id: 'kyiv-central', type: 'servio', secrets: ['servio-secret-1'], hotelId: '12' },
+    ])
+  })
+
+  it('accepts the shipped config/example.yaml', () => {
+    const file = fileURLToPath(new URL('../../../config/example.yaml', import.meta.url))
+    const { config } = loadConfig(file, {})
+    expect(config.sources.map((s) => [s.id, s.type])).toEqual([['front-desk', 'dv2000'], ['kyiv-central', 'servio']])
+  })
+
+  const bad: [string, unknown, RegExp][] = [
+    ['a port out of range', { http: { port: 70000 } }, /http\.port/],
+    ['a port that is text', { http: { port: 'eighty' } }, /http\.port/],
+    ['a fractional port', { http: { port: 80.5 } }, /http\.port/],
+    ['a zero body limit', { http: { bodyLimitBytes: 0 } }, /http\.bodyLimitBytes/],
+    ['no brokers', { kafka: { brokers: [] } }, /kafka\.brokers/],
+    ['a broker without a port', { kafka: { brokers: ['kafka'] } }, /kafka\.brokers\[0\]: must be host:port/],
+    ['a registry URL that is not a URL', { schemaRegistry: { url: 'not a url' } }, /schemaRegistry\.url/],
+    ['a topic prefix with a slash', { topicPrefix: 'a/b' }, /topicPrefix/],
+    ['no secrets', { sources: [{ ...dv2000, secrets: [] }] }, /sources\[0\]\.secrets: at least one secret is required/],
+    ['a short secret', { sources: [{ ...dv2000, secrets: ['ok-long-secret', 'short'] }] }, /sources\[0\]\.secrets\[1\]: a secret must be at least 8/],
+    ['a bad CIDR', { sources: [{ ...dv2000, allowCidrs: ['10.0.0.0/8', '10.0.0.0/33'] }] }, /sources\[0\]\.allowCidrs\[1\]: must be an IPv4 or IPv6/],
+    ['a category over 255', { sources: [{ ...dv2000, categories: [3, 256] }] }, /sources\[0\]\.categories\[1\]/],
+    ['a bad source id', { sources: [{ ...dv2000, id: 'front desk' }] }, /sources\[0\]\.id/],
+    ['an unknown source type', { sources: [{ ...dv2000, type: 'opera' }] }, /sources\[0\]\.type/],
+    ['a Servio key on a DV2000 source', { sources: [{ ...dv2000, hotelId: '12' }] }, /sources\[0\].*hotelId/],
+    ['an unknown top-level key', { kafkaa: {} }, /\(top level\).*kafkaa/],
+    ['an unknown nested key', { http: { prot: 1 } }, /http.*prot/],
+    ['a bad log level', { log: { level: 'loud' } }, /log\.level/],
+  ]
+  it.each(bad)('refuses %s, naming the key', (_what, raw, message) => {
+    expect(invalid(raw)).toMatch(message)
+  })
+
+  it('refuses a duplicate source id, naming the second one', () => {
+    const message = invalid({ sources: [dv2000, { ...dv2000, type: 'servio', secrets: ['another-secret'] }] })
+    expect(message).toMatch(/sources\[1\]\.id: duplicate source id "front-desk"/)
+  })
+
+  it('lists every problem at once', () => {
+    const message = invalid({ http: { port: -1 }, spool: { maxBytes: 0 } })
+    expect(message).toMatch(/http\.port/)
+    expect(message).toMatch(/spool\.maxBytes/)
+  })
+
+  it('freezes the result, deeply', () => {
+    const config = validateConfig({ sources: [dv2000] })
+    expect(Object.isFrozen(config)).toBe(true)
+    expect(Object.isFrozen(config.http)).toBe(true)
+    expect(Object.isFrozen(config.kafka.brokers)).toBe(true)
+    expect(Object.isFrozen(config.sources[0]!.secrets)).toBe(true)
+    expect(() => {
+      ;(config.http as { port: number }).port = 1
+    }).toThrow(TypeError)
+  })
+})
+
+describe('isCidr', () => {
+  it.each(['10.0.0.0/8', '192.168.1.5', '192.168.1.5/32', '0.0.0.0/0', '::1', '2001:db8::/32', '::/0', '::ffff:10.0.0.0/104'])('accepts %s', (value) => {
+    expect(isCidr(value)).toBe(true)
+  })
+  it.each(['10.0.0.0/33', '::1/129', '10.0.0.0/', '10.0.0.0/8/1', '10.0.0/8', 'example.com', '', '10.0.0.0/-1', '10.0.0.0/ 8'])('refuses %j', (value) => {
+    expect(isCidr(value)).toBe(false)
+  })
+})
+
+describe('loadConfig', () => {
+  const file = yamlFile(`
+http: { port: 8080 }
+kafka: { brokers: ["k1:9092"] }
+sources:
+  - { id: front-desk, type: dv2000, secrets: ["from-the-file"] }
+  - { id: kyiv-central, type: servio, secrets: ["servio-secret"], hotelId: "12" }
+`)
+
+  it('reads the YAML file', () => {
+    const loaded = loadConfig(file, {})
+    expect(loaded.file).toBe(file)
+    expect(loaded.overrides).toEqual([])
+    expect(loaded.config.kafka.brokers).toEqual(['k1:9092'])
+    expect(loaded.config.sources[0]!.secrets).toEqual(['from-the-file'])
+    expect(Object.isFrozen(loaded.config)).toBe(true)
+    expect(Object.isFrozen(loaded.config.sources[1])).toBe(true)
+  })
+
+  it('lets BRIDGE_* variables override the file, with typed values, and reports their names', () => {
+    const loaded = loadConfig(file, {
+      BRIDGE_HTTP_PORT: '9090',
+      BRIDGE_KAFKA_BROKERS: 'a:1,b:2',
+      BRIDGE_SCHEMA_REGISTRY_URL: 'http://registry.internal:8081/apis/ccompat/v7',
+      BRIDGE_SOURCES_FRONT_DESK_SECRETS: 'x12345678,y12345678',
+      BRIDGE_TOPIC_PREFIX: 'hotel1.',
+      BRIDGE_HTTP_TRUST_PROXY: 'true',
+      UNRELATED: 'ignored',
+    })
+    const { config } = loaded
+    expect(config.http.port).toBe(9090)
+    expect(config.http.trustProxy).toBe(true)
+    expect(config.kafka.brokers).toEqual(['a:1', 'b:2'])
+    expect(config.schemaRegistry.url).toBe('http://registry.internal:8081/apis/ccompat/v7')
+    expect(config.topicPrefix).toBe('hotel1.')
+    expect(config.sources[0]!.secrets).toEqual(['x12345678', 'y12345678'])
+    expect(config.sources[1]!.secrets).toEqual(['servio-secret'])
+    expect(loaded.overrides.map((o) => o.variable).sort()).toEqual([
+      'BRIDGE_HTTP_PORT', 'BRIDGE_HTTP_TRUST_PROXY', 'BRIDGE_KAFKA_BROKERS', 'BRIDGE_SCHEMA_REGISTRY_URL',
+      'BRIDGE_SOURCES_FRONT_DESK_SECRETS', 'BRIDGE_TOPIC_PREFIX',
+    ])
+    expect(loaded.overrides.find((o) => o.variable === 'BRIDGE_SOURCES_FRONT_DESK_SECRETS')?.path).toEqual(['sources', 0, 'secrets'])
+    expect(Object.isFrozen(config.sources[0]!.secrets)).toBe(true)
+  })
+
+  it('accepts a JSON array in a list variable, and keeps a secret that looks like a number as text', () => {
+    const { config } = loadConfig(file, {
+      BRIDGE_KAFKA_BROKERS: '["[::1]:9092", "k2:9092"]',
+      BRIDGE_SOURCES_KYIV_CENTRAL_SECRETS: '12345678',
+    })
+    expect(config.kafka.brokers).toEqual(['[::1]:9092', 'k2:9092'])
+    expect(config.sources[1]!.secrets).toEqual(['12345678'])
+  })
+
+  it('types a source\'s list, CIDR and map overrides', () => {
+    const { config } = loadConfig(file, {
+      BRIDGE_SOURCES_FRONT_DESK_CATEGORIES: '3,1',
+      BRIDGE_SOURCES_FRONT_DESK_ALLOW_CIDRS: '10.0.0.0/8, ::1',
+      BRIDGE_SOURCES_FRONT_DESK_TOPICS: '{"dv2000.hospitality": "hotel1.rooms"}',
+      BRIDGE_SOURCES_FRONT_DESK_RATE_LIMIT: '{perSecond: 5, burst: 10}',
+      BRIDGE_SOURCES_KYIV_CENTRAL_HOTEL_ID: '0042',
+    })
+    expect(config.sources[0]).toMatchObject({
+      categories: [3, 1],
+      allowCidrs: ['10.0.0.0/8', '::1'],
+      topics: { 'dv2000.hospitality': 'hotel1.rooms' },
+      rateLimit: { perSecond: 5, burst: 10 },
+    })
+    expect(config.sources[1]).toMatchObject({ hotelId: '0042' })
+  })
+
+  it('builds a config from the environment alone', () => {
+    const loaded = loadConfig(undefined, { BRIDGE_HTTP_PORT: '9091' })
+    expect(loaded.file).toBeUndefined()
+    expect(loaded.config.http.port).toBe(9091)
+    expect(loaded.config.http.host).toBe('0.0.0.0')
+  })
+
+  it('names the key when an override is not valid', () => {
+    const error = bridgeErrorOf(() => loadConfig(file, { BRIDGE_HTTP_PORT: 'ninety' }))
+    expect(error.code).toBe(ErrorCodes.CONFIG_INVALID)
+    expect(error.message).toContain(file)
+    expect(error.message).toMatch(/http\.port/)
+  })
+
+  it('says which file is missing', () => {
+    const missing = join(dir, 'nope.yaml')
+    const error = bridgeErrorOf(() => loadConfig(missing, {}))
+    expect(error.code).toBe(ErrorCodes.CONFIG_INVALID)
+    expect(error.message).toContain(`cannot read config file ${missing}`)
+  })
+
+  it('says where a file is not valid YAML', () => {
+    const broken = yamlFile('http:\n  port: 8080\n  host: [unclosed\nkafka: {}\n')
+    const error = bridgeErrorOf(() => loadConfig(broken, {}))
+    expect(error.code).toBe(ErrorCodes.CONFIG_INVALID)
+    expect(error.message).toContain(broken)
+    expect(error.message).toMatch(/not valid YAML at line \d+/)
+  })
+
+  it('refuses a file that is not a mapping', () => {
+    const list = yamlFile('- a\n- b\n')
+    expect(bridgeErrorOf(() => loadConfig(list, {})).message).toMatch(/must hold a YAML mapping/)
+  })
+
+  it('treats an empty file as all defaults', () => {
+    expect(loadConfig(yamlFile(''), {}).config.http.port).toBe(8080)
+  })
+
+  it('names the file and the key of a bad value', () => {
+    const bad = yamlFile('http: { port: 99999 }\nsources:\n  - { id: x1, type: dv2000, secrets: [] }\n')
+    const error = bridgeErrorOf(() => loadConfig(bad, {}))
+    expect(error.message).toContain(`config file ${bad} is invalid`)
+    expect(error.message).toMatch(/http\.port/)
+    expect(error.message).toMatch(/sources\[0\]\.secrets/)
+  })
+
+  // Secrets are to be set from the environment (config/example.yaml says so); any characters a password may hold must work.
+  it.each(['!Hotel-2024-secret', '@Hotel-2024-secret', '*starts-with-star', '&starts-with-ampersand', '%percent-secret', '|pipe-secret', '[bracketed]-secret', '{braced}-secret'])(
+    'takes %j from BRIDGE_SOURCES_<ID>_SECRETS as the secret it is',
+    (secret) => {
+      const { config } = loadConfig(file, { BRIDGE_SOURCES_FRONT_DESK_SECRETS: secret })
+      expect(config.sources[0]!.secrets).toEqual([secret])
+    },
+  )
+
+  it('answers an override that is not even YAML with CONFIG_INVALID naming the variable', () => {
+    const error = bridgeErrorOf(() => loadConfig(file, { BRIDGE_HTTP_PORT: '{' }))
+    expect(error.code).toBe(ErrorCodes.CONFIG_INVALID)
+    expect(error.message).toMatch(/BRIDGE_HTTP_PORT|http\.port/)
+  })
+})

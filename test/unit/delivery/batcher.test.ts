@@ -1,0 +1,224 @@
+// The batcher: concurrent requests share one produce call; one call in flight; order, failures and flush.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createBatcher, type BatcherOptions } from '../../../src/delivery/batcher.js'
+import type { OutboundRecord } from '../../../src/delivery/types.js'
+
+function record(key: string): OutboundRecord {
+  return { topic: 'dv2000.hospitality', key, value: Buffer.from(key), headers: { event_id: key } }
+}
+
+interface Call {
+  records: OutboundRecord[]
+  resolve: () => void
+  reject: (error: unknown) => void
+}
+
+/** A send whose calls the test settles by hand, so "in flight" lasts as long as the test wants. */
+function manualSend() {
+  const calls: Call[] = []
+  const send = vi.fn((records: OutboundRecord[]) => new Promise<void>((resolve, reject) => calls.push({ records, resolve, reject })))
+  const keys = (i: number): string[] => calls[i]!.records.map((r) => r.key)
+  return { calls, send, keys }
+}
+
+/** Tracks a promise's outcome without awaiting it. */
+function settled(promise: Promise<void>) {
+  const state: { status: 'pending' | 'resolved' | 'rejected'; error?: unknown } = { status: 'pending' }
+  promise.then(
+    () => {
+      state.status = 'resolved'
+    },
+    (error: unknown) => {
+      state.status = 'rejected'
+      state.error = error
+    },
+  )
+  return state
+}
+
+const flushMicrotasks = async (): Promise<void> => {
+  for (let i = 0; i < 10; i++) await Promise.resolve()
+}
+
+beforeEach(() => {
+  vi.useFakeTimers()
+})
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+function batcher(send: BatcherOptions['send'], options: Partial<BatcherOptions> = {}) {
+  return createBatcher({ send, lingerMs: 5, maxBatchRecords: 100, ...options })
+}
+
+describe('createBatcher', () => {
+  it('sends concurrent requests that arrive within the linger as ONE call, in submission order', async () => {
+    const { calls, send, keys } = manualSend()
+    const b = batcher(send)
+    const a = settled(b.deliver([record('a1'), record('a2')]))
+    const c = settled(b.deliver([record('b1')]))
+    await vi.advanceTimersByTimeAsync(3)
+    const d = settled(b.deliver([record('c1')]))
+    expect(send).not.toHaveBeenCalled()
+    expect(b.queuedRecords).toBe(4)
+
+    await vi.advanceTimersByTimeAsync(2)
+    expect(send).toHaveBeenCalledTimes(1)
+    expect(keys(0)).toEqual(['a1', 'a2', 'b1', 'c1'])
+    expect(b.queuedRecords).toBe(0)
+    expect([a.status, c.status, d.status]).toEqual(['pending', 'pending', 'pending'])
+
+    calls[0]!.resolve()
+    await flushMicrotasks()
+    expect([a.status, c.status, d.status]).toEqual(['resolved', 'resolved', 'resolved'])
+  })
+
+  it('queues what arrives while a call is in flight and sends it next, at once and in order', async () => {
+    const { calls, send, keys } = manualSend()
+    const b = batcher(send)
+    const first = settled(b.deliver([record('k1')]))
+    await vi.advanceTimersByTimeAsync(5)
+    expect(send).toHaveBeenCalledTimes(1)
+
+    const second = settled(b.deliver([record('k2')]))
+    const third = settled(b.deliver([record('k3'), record('k4')]))
+    await vi.advanceTimersByTimeAsync(50)
+    // One call at a time, however long the first takes: that is what keeps per-key order.
+    expect(send).toHaveBeenCalledTimes(1)
+    expect(b.queuedRecords).toBe(3)
+
+    calls[0]!.resolve()
+    await flushMicrotasks()
+    expect(first.status).toBe('resolved')
+    expect([second.status, third.status]).toEqual(['pending', 'pending'])
+    // No second linger: the queued records went out as soon as the first call ended.
+    expect(send).toHaveBeenCalledTimes(2)
+    expect(keys(1)).toEqual(['k2', 'k3', 'k4'])
+
+    calls[1]!.resolve()
+    await flushMicrotasks()
+    expect([second.status, third.status]).toEqual(['resolved', 'resolved'])
+  })
+
+  it('rejects exactly the requests of the batch that failed, with its error', async () => {
+    const { calls, send, keys } = manualSend()
+    const onBatch = vi.fn()
+    const b = batcher(send, { onBatch })
+    const failed1 = settled(b.deliver([record('f1')]))
+    const failed2 = settled(b.deliver([record('f2')]))
+    await vi.advanceTimersByTimeAsync(5)
+    const later = settled(b.deliver([record('ok1')]))
+
+    const error = new Error('broker gone')
+    calls[0]!.reject(error)
+    await flushMicrotasks()
+    expect(failed1).toEqual({ status: 'rejected', error })
+    expect(failed2).toEqual({ status: 'rejected', error })
+    expect(later.status).toBe('pending')
+    expect(keys(1)).toEqual(['ok1'])
+
+    calls[1]!.resolve()
+    await flushMicrotasks()
+    expect(later.status).toBe('resolved')
+    expect(onBatch).toHaveBeenCalledTimes(2)
+    expect(onBatch.mock.calls[0]![0]).toBe(2)
+    expect(onBatch.mock.calls[0]![2]).toBe(error)
+    expect(onBatch.mock.calls[1]![0]).toBe(1)
+    expect(onBatch.mock.calls[1]![2]).toBeUndefined()
+  })
+
+  it('splits what queued up into calls of at most maxBatchRecords, keeping a request\'s records together', async () => {
+    const { calls, send, keys } = manualSend()
+    const b = batcher(send, { maxBatchRecords: 3 })
+    b.deliver([record('r1')]).catch(() => undefined)
+    await vi.advanceTimersByTimeAsync(5)
+    const waiting = ['a', 'b', 'c', 'd', 'e'].map((k) => settled(b.deliver([record(k)])))
+    const big = settled(b.deliver([record('x1'), record('x2'), record('x3'), record('x4')]))
+    const tail = settled(b.deliver([record('z')]))
+
+    const sent: string[][] = []
+    for (let i = 0; i < 5; i++) {
+      calls[i]!.resolve()
+      await flushMicrotasks()
+      if (calls.length > i + 1) sent.push(keys(i + 1))
+    }
+    expect(sent).toEqual([['a', 'b', 'c'], ['d', 'e'], ['x1', 'x2', 'x3', 'x4'], ['z']])
+    expect(waiting.map((w) => w.status)).toEqual(['resolved', 'resolved', 'resolved', 'resolved', 'resolved'])
+    expect(big.status).toBe('resolved')
+    expect(tail.status).toBe('resolved')
+  })
+
+  it('sends at once, without lingering, when maxBatchRecords are queued', async () => {
+    const { send, keys } = manualSend()
+    const b = batcher(send, { maxBatchRecords: 2, lingerMs: 1000 })
+    void b.deliver([record('a')])
+    expect(send).not.toHaveBeenCalled()
+    void b.deliver([record('b')])
+    expect(send).toHaveBeenCalledTimes(1)
+    expect(keys(0)).toEqual(['a', 'b'])
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(send).toHaveBeenCalledTimes(1)
+  })
+
+  it('sends at once with lingerMs 0, and never for an empty request', async () => {
+    const { send } = manualSend()
+    const b = batcher(send, { lingerMs: 0 })
+    await expect(b.deliver([])).resolves.toBeUndefined()
+    expect(send).not.toHaveBeenCalled()
+    void b.deliver([record('now')])
+    expect(send).toHaveBeenCalledTimes(1)
+  })
+
+  it('flush sends what is lingering without waiting for the timer, and resolves only when every call settled', async () => {
+    const { calls, send, keys } = manualSend()
+    const b = batcher(send, { lingerMs: 1000 })
+    const first = settled(b.deliver([record('a')]))
+    const flushed = settled(b.flush())
+    expect(send).toHaveBeenCalledTimes(1)
+    const queuedBehind = settled(b.deliver([record('b')]))
+
+    await flushMicrotasks()
+    expect(flushed.status).toBe('pending')
+    calls[0]!.reject(new Error('timeout'))
+    await flushMicrotasks()
+    expect(first.status).toBe('rejected')
+    // flush carries on with what queued behind, and does not fail because a batch did.
+    expect(flushed.status).toBe('pending')
+    expect(keys(1)).toEqual(['b'])
+    calls[1]!.resolve()
+    await flushMicrotasks()
+    expect(queuedBehind.status).toBe('resolved')
+    expect(flushed.status).toBe('resolved')
+    expect(b.queuedRecords).toBe(0)
+  })
+
+  it('flush with nothing queued resolves at once', async () => {
+    const { send } = manualSend()
+    await expect(batcher(send).flush()).resolves.toBeUndefined()
+    expect(send).not.toHaveBeenCalled()
+  })
+
+  it('keeps working with real timers: many concurrent requests, few calls, all resolved in order', async () => {
+    vi.useRealTimers()
+    const batches: string[][] = []
+    const send = async (records: OutboundRecord[]): Promise<void> => {
+      batches.push(records.map((r) => r.key))
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+    const b = createBatcher({ send, lingerMs: 2, maxBatchRecords: 1000 })
+    const keys = Array.from({ length: 200 }, (_, i) => `k${i}`)
+    const done: string[] = []
+    await Promise.all(
+      keys.map(async (k, i) => {
+        if (i % 50 === 0) await new Promise((resolve) => setTimeout(resolve, 3))
+        await b.deliver([record(k)])
+        done.push(k)
+      }),
+    )
+    await b.flush()
+    expect(batches.flat().sort()).toEqual([...keys].sort())
+    expect(new Set(batches.flat()).size).toBe(200)
+    expect(batches.length).toBeLessThan(10)
+    expect(done).toHaveLength(200)
+  })
+})
