@@ -1,0 +1,24 @@
+// A Servio HMS change batch as the bridge reads it, and the Avro value of one change (SPEC §3).
+import type { ServioAction, ServioEntity } from '../../config/schema.js'
+
+export type { ServioAction, ServioEntity }
+
+/** One (action, entity, id) of a batch: what becomes one record. */
+export interface ServioChange {
+  action: ServioAction
+  entity: ServioEntity
+  /** A positive safe integer: Servio ids are database keys (see parse.ts). */
+  id: number
+}
+
+/** The Avro value of a Servio record; field order follows schemas/servio_change.avsc. */
+export interface ServioChangeValue {
+  event_id: string
+  batch_id: string
+  source: string
+  hotel_id: string | null
+  received_at: number
+  entity: ServioEntity
+  action: ServioAction
+  id: number
+}
