@@ -1,4 +1,4 @@
-// Lets concurrent requests share one produce call: linger when idle, one call in flight, the rest queue behind it.
+// Lets concurrent requests share produce calls: linger when idle, one call in flight, the rest queue behind it.
 import type { OutboundRecord, RecordSink } from './types.js'
 
 export interface BatcherOptions {
@@ -6,13 +6,24 @@ export interface BatcherOptions {
   send: (records: OutboundRecord[]) => Promise<void>
   lingerMs: number
   maxBatchRecords: number
+  /** Bytes per produce call at most (one record larger than this still goes, alone). */
+  maxBatchBytes?: number
   onBatch?: (records: number, seconds: number, error?: unknown) => void
 }
 
 interface Waiter {
-  records: readonly OutboundRecord[]
+  /** Records not yet acknowledged. */
+  remaining: number
+  settled: boolean
   resolve: () => void
   reject: (error: unknown) => void
+}
+
+interface Queued {
+  records: readonly OutboundRecord[]
+  /** Index of the first record not yet taken into a call. */
+  next: number
+  waiter: Waiter
 }
 
 export interface Batcher extends RecordSink {
@@ -21,48 +32,84 @@ export interface Batcher extends RecordSink {
   readonly queuedRecords: number
 }
 
+/** What a record costs in a produce request: value, key, headers and Kafka's per-record overhead. */
+export function recordBytes(record: OutboundRecord): number {
+  let bytes = 70 + record.value.length + Buffer.byteLength(record.key)
+  for (const name in record.headers) bytes += name.length + Buffer.byteLength(record.headers[name]!) + 8
+  return bytes
+}
+
+const DEFAULT_MAX_BATCH_BYTES = 768 * 1024
+
 /**
  * States: idle (nothing queued) → lingering (timer armed) → sending (one call in flight; new requests queue)
  * → sending again at once if anything queued meanwhile, else idle. One call at a time keeps per-key order
- * equal to the order requests were accepted.
+ * equal to the order requests were accepted. A large request is split over several calls (Kafka refuses a
+ * partition's batch over its message size limit) and resolves when all of them are acknowledged.
+ * A failed call rejects its requests and every request queued behind it, so that they can all take the
+ * same fallback in the same order.
  */
 export function createBatcher(options: BatcherOptions): Batcher {
   const { send, lingerMs, maxBatchRecords, onBatch } = options
-  let queue: Waiter[] = []
+  const maxBatchBytes = options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES
+  let queue: Queued[] = []
   let queued = 0
   let sending: Promise<void> | undefined
   let timer: NodeJS.Timeout | undefined
 
-  function takeBatch(): Waiter[] {
-    // A request's records travel together, even when they alone exceed maxBatchRecords.
-    let count = 0
-    let n = 0
-    while (n < queue.length) {
-      const size = queue[n]!.records.length
-      if (n > 0 && count + size > maxBatchRecords) break
-      count += size
-      n++
+  function takeBatch(): { records: OutboundRecord[]; parts: Map<Waiter, number> } {
+    const records: OutboundRecord[] = []
+    const parts = new Map<Waiter, number>()
+    let bytes = 0
+    while (queue.length > 0 && records.length < maxBatchRecords) {
+      const head = queue[0]!
+      let taken = 0
+      while (head.next < head.records.length && records.length < maxBatchRecords) {
+        const record = head.records[head.next]!
+        const size = recordBytes(record)
+        if (records.length > 0 && bytes + size > maxBatchBytes) break
+        records.push(record)
+        bytes += size
+        head.next++
+        taken++
+      }
+      if (taken > 0) parts.set(head.waiter, (parts.get(head.waiter) ?? 0) + taken)
+      if (head.next < head.records.length) break
+      queue.shift()
     }
-    const batch = queue.slice(0, n)
-    queue = queue.slice(n)
-    queued -= count
-    return batch
+    queued -= records.length
+    return { records, parts }
+  }
+
+  function fail(waiter: Waiter, error: unknown): void {
+    if (waiter.settled) return
+    waiter.settled = true
+    waiter.reject(error)
   }
 
   function dispatch(): void {
     timer = undefined
     if (sending !== undefined || queue.length === 0) return
-    const batch = takeBatch()
-    const records = batch.flatMap((w) => w.records)
+    const { records, parts } = takeBatch()
     const started = process.hrtime.bigint()
     sending = send(records).then(
       () => {
         onBatch?.(records.length, Number(process.hrtime.bigint() - started) / 1e9)
-        for (const w of batch) w.resolve()
+        for (const [waiter, count] of parts) {
+          waiter.remaining -= count
+          if (waiter.remaining === 0 && !waiter.settled) {
+            waiter.settled = true
+            waiter.resolve()
+          }
+        }
       },
       (error: unknown) => {
         onBatch?.(records.length, Number(process.hrtime.bigint() - started) / 1e9, error)
-        for (const w of batch) w.reject(error)
+        const behind = queue
+        queue = []
+        queued = 0
+        for (const waiter of parts.keys()) fail(waiter, error)
+        for (const item of behind) fail(item.waiter, error)
       },
     )
     void sending.finally(() => {
@@ -79,7 +126,7 @@ export function createBatcher(options: BatcherOptions): Batcher {
     deliver(records) {
       if (records.length === 0) return Promise.resolve()
       return new Promise<void>((resolve, reject) => {
-        queue.push({ records, resolve, reject })
+        queue.push({ records, next: 0, waiter: { remaining: records.length, settled: false, resolve, reject } })
         queued += records.length
         if (sending !== undefined) return
         if (queued >= maxBatchRecords || lingerMs === 0) {

@@ -69,6 +69,9 @@ export function createKafkaEdge(config: BridgeConfig, logger: Logger): KafkaEdge
     retry: { retries: 6, initialRetryTime: 100, maxRetryTime: 2_000 },
   })
   const admin = kafka.admin()
+  // A DV2000 record holds the message twice (typed and as sent) and a dead letter the whole body: room for
+  // the largest body accepted, which Kafka's 1 MB default would refuse for ever, retries or not.
+  const maxMessageBytes = Math.max(1_048_588, 2 * config.http.bodyLimitBytes + 131_072)
   let state: KafkaState = 'connecting'
   producer.on(producer.events.CONNECT, () => {
     state = 'connected'
@@ -114,7 +117,12 @@ export function createKafkaEdge(config: BridgeConfig, logger: Logger): KafkaEdge
         if (missing.length === 0) return []
         await admin.createTopics({
           waitForLeaders: true,
-          topics: missing.map((topic) => ({ topic, numPartitions: topicOptions.partitions, replicationFactor: topicOptions.replicationFactor })),
+          topics: missing.map((topic) => ({
+            topic,
+            numPartitions: topicOptions.partitions,
+            replicationFactor: topicOptions.replicationFactor,
+            configEntries: [{ name: 'max.message.bytes', value: String(maxMessageBytes) }],
+          })),
         })
         return missing
       } catch (error) {

@@ -184,6 +184,13 @@ describe('DV2000 refusals', () => {
     const wrongShape = await post(`${bridge.url}/v1/dv2000/front-desk?token=${DV2000_SECRET}`, '{"category":"three","event":1}')
     expect(wrongShape.status).toBe(400)
     expect(String(wrongShape.json['reason'])).toMatch(/category/)
+    // The largest refused body still fits its dead letter: past Kafka's 1 MB default message size.
+    const nearLimit = Buffer.alloc(bridge.config.http.bodyLimitBytes, 0x41)
+    const refused = await post(`${bridge.url}/v1/dv2000/front-desk?token=${DV2000_SECRET}`, nearLimit)
+    expect(refused.status).toBe(400)
+    const dead = await consume(`${bridge.prefix}bridge.deadletter`, (r) => r.some((x) => x.headers['event_id'] === refused.json['event_id']))
+    const stored = dead.find((x) => x.headers['event_id'] === refused.json['event_id'])!
+    expect(Buffer.compare(stored.value['body'] as Buffer, nearLimit)).toBe(0)
   })
 
   it('shares produce calls between concurrent requests', async () => {

@@ -100,23 +100,34 @@ describe('createBatcher', () => {
     expect([second.status, third.status]).toEqual(['resolved', 'resolved'])
   })
 
-  it('rejects exactly the requests of the batch that failed, with its error', async () => {
+  it('rejects the requests of the failed call and every request queued behind it, in order, and then carries on', async () => {
     const { calls, send, keys } = manualSend()
     const onBatch = vi.fn()
     const b = batcher(send, { onBatch })
-    const failed1 = settled(b.deliver([record('f1')]))
-    const failed2 = settled(b.deliver([record('f2')]))
+    const order: string[] = []
+    const track = (name: string, p: Promise<void>) => {
+      p.catch(() => order.push(name))
+      return settled(p)
+    }
+    const failed1 = track('f1', b.deliver([record('f1')]))
+    const failed2 = track('f2', b.deliver([record('f2')]))
     await vi.advanceTimersByTimeAsync(5)
-    const later = settled(b.deliver([record('ok1')]))
+    // Queued behind the failing call: it must take the same fallback (the spool), after f1 and f2.
+    const behind = track('q1', b.deliver([record('q1')]))
 
     const error = new Error('broker gone')
     calls[0]!.reject(error)
     await flushMicrotasks()
     expect(failed1).toEqual({ status: 'rejected', error })
     expect(failed2).toEqual({ status: 'rejected', error })
-    expect(later.status).toBe('pending')
-    expect(keys(1)).toEqual(['ok1'])
+    expect(behind).toEqual({ status: 'rejected', error })
+    expect(order).toEqual(['f1', 'f2', 'q1'])
+    expect(calls).toHaveLength(1)
+    expect(b.queuedRecords).toBe(0)
 
+    const later = settled(b.deliver([record('ok1')]))
+    await vi.advanceTimersByTimeAsync(5)
+    expect(keys(1)).toEqual(['ok1'])
     calls[1]!.resolve()
     await flushMicrotasks()
     expect(later.status).toBe('resolved')
@@ -127,7 +138,7 @@ describe('createBatcher', () => {
     expect(onBatch.mock.calls[1]![2]).toBeUndefined()
   })
 
-  it('splits what queued up into calls of at most maxBatchRecords, keeping a request\'s records together', async () => {
+  it('splits what queued up into calls of at most maxBatchRecords, a large request over several calls, in order', async () => {
     const { calls, send, keys } = manualSend()
     const b = batcher(send, { maxBatchRecords: 3 })
     b.deliver([record('r1')]).catch(() => undefined)
@@ -141,11 +152,31 @@ describe('createBatcher', () => {
       calls[i]!.resolve()
       await flushMicrotasks()
       if (calls.length > i + 1) sent.push(keys(i + 1))
+      // The large request is acknowledged only once its last record is.
+      if (i === 2) expect(big.status).toBe('pending')
     }
-    expect(sent).toEqual([['a', 'b', 'c'], ['d', 'e'], ['x1', 'x2', 'x3', 'x4'], ['z']])
+    expect(sent).toEqual([['a', 'b', 'c'], ['d', 'e', 'x1'], ['x2', 'x3', 'x4'], ['z']])
     expect(waiting.map((w) => w.status)).toEqual(['resolved', 'resolved', 'resolved', 'resolved', 'resolved'])
     expect(big.status).toBe('resolved')
     expect(tail.status).toBe('resolved')
+  })
+
+  it('caps a call by bytes, so no partition batch exceeds what Kafka accepts; a single larger record still goes alone', async () => {
+    const { calls, send, keys } = manualSend()
+    const b = batcher(send, { maxBatchBytes: 1_000 })
+    const sized = (key: string, bytes: number): OutboundRecord => ({ topic: 't', key, value: Buffer.alloc(bytes), headers: {} })
+    const one = settled(b.deliver([sized('a', 400), sized('b', 400), sized('c', 400), sized('huge', 5_000), sized('d', 10)]))
+    await vi.advanceTimersByTimeAsync(5)
+    for (let i = 0; i < 3; i++) {
+      expect(one.status).toBe('pending')
+      calls[i]!.resolve()
+      await flushMicrotasks()
+    }
+    expect([keys(0), keys(1), keys(2)]).toEqual([['a', 'b'], ['c'], ['huge']])
+    calls[3]!.resolve()
+    await flushMicrotasks()
+    expect(keys(3)).toEqual(['d'])
+    expect(one.status).toBe('resolved')
   })
 
   it('sends at once, without lingering, when maxBatchRecords are queued', async () => {
@@ -179,15 +210,15 @@ describe('createBatcher', () => {
 
     await flushMicrotasks()
     expect(flushed.status).toBe('pending')
-    calls[0]!.reject(new Error('timeout'))
+    calls[0]!.resolve()
     await flushMicrotasks()
-    expect(first.status).toBe('rejected')
-    // flush carries on with what queued behind, and does not fail because a batch did.
+    expect(first.status).toBe('resolved')
     expect(flushed.status).toBe('pending')
     expect(keys(1)).toEqual(['b'])
-    calls[1]!.resolve()
+    // flush does not fail because a call did.
+    calls[1]!.reject(new Error('timeout'))
     await flushMicrotasks()
-    expect(queuedBehind.status).toBe('resolved')
+    expect(queuedBehind.status).toBe('rejected')
     expect(flushed.status).toBe('resolved')
     expect(b.queuedRecords).toBe(0)
   })
