@@ -1,13 +1,19 @@
-// Wires the bridge from a validated config: schemas, registry ids, Kafka, batching, pipeline, HTTP. Never listens.
+// Wires the bridge from a validated config: schemas, registry ids, Kafka, spool, batching, pipeline, HTTP. Never listens.
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { createSchemaIds, type SchemaIds } from './avro/registry.js'
 import { loadSchemas } from './avro/schemas.js'
 import type { BridgeConfig } from './config/schema.js'
 import { createBatcher, type Batcher } from './delivery/batcher.js'
-import { createDeliverer } from './delivery/deliverer.js'
+import { createDeliverer, type Deliverer } from './delivery/deliverer.js'
+import { createDrainer, type Drainer } from './delivery/drainer.js'
 import { createKafkaEdge, type KafkaEdge } from './delivery/kafka.js'
-import { buildHttp } from './http/server.js'
+import { encodeFrame, type SpoolEntry } from './delivery/spool/frame.js'
+import { createSchemaTexts } from './delivery/spool/schema-texts.js'
+import { createSpool, type Spool } from './delivery/spool/spool.js'
 import type { Readiness } from './http/health-routes.js'
+import { buildHttp } from './http/server.js'
 import type { Logger } from './observability/logger.js'
 import { createMetrics, type Metrics } from './observability/metrics.js'
 import { createPipeline, type Pipeline } from './pipeline.js'
@@ -25,18 +31,39 @@ export interface App {
   metrics: Metrics
   kafka: KafkaEdge
   batcher: Batcher
-  /** Connects to Kafka, creates missing topics, registers schemas. Resolves once all three are done. */
+  spool: Spool
+  deliverer: Deliverer
+  drainer: Drainer
+  /**
+   * Opens the spool (replaying what a previous run left), then reaches Kafka: connects, creates missing
+   * topics, registers schemas. Resolves once the spool is open; Kafka is retried in the background until
+   * it answers, while events are accepted into the spool.
+   */
   start(): Promise<void>
-  /** Stops accepting, finishes in-flight requests, flushes what is queued, closes Kafka. */
+  /** Resolves when Kafka is prepared (for tests and start-up logs). */
+  kafkaPrepared(): Promise<void>
+  /** Stops accepting, finishes in-flight requests, flushes what it can, closes the spool and Kafka. */
   close(): Promise<void>
 }
+
+const PREPARE_RETRY_MS = 2_000
+const FLUSH_LIMIT_MS = 5_000
 
 export function buildApp(config: BridgeConfig, deps: AppDeps): App {
   const { logger } = deps
   const metrics = deps.metrics ?? createMetrics()
   const schemas = loadSchemas()
-  const schemaIds = deps.schemaIds ?? createSchemaIds(config.schemaRegistry)
+  const spoolDir = config.spool.dir
+  const schemaIds =
+    deps.schemaIds ??
+    createSchemaIds({
+      ...config.schemaRegistry,
+      cacheFile: join(spoolDir, 'schema-ids.json'),
+      onCacheError: (error) => logger.warn({ err: error }, 'could not save schema ids beside the spool'),
+    })
   const kafka = deps.kafka ?? createKafkaEdge(config, logger)
+  const spool = createSpool({ dir: spoolDir, maxBytes: config.spool.maxBytes, logger })
+  const schemaTexts = createSchemaTexts(spoolDir, [...schemas.values()])
   const batcher = createBatcher({
     send: (records) => kafka.send(records),
     lingerMs: config.kafka.lingerMs,
@@ -46,15 +73,73 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
       metrics.batchRecords.observe(records)
       metrics.batchSeconds.observe(seconds)
       metrics.kafkaUp.set(error === undefined ? 1 : 0)
-      if (error !== undefined) logger.error({ err: error, records }, 'produce call failed')
+      if (error !== undefined) logger.debug({ err: error, records }, 'produce call failed')
     },
   })
-  const sink = createDeliverer({ batcher, ackTimeoutMs: config.kafka.ackTimeoutMs })
-  const pipeline = createPipeline({ config, schemas, schemaIds, sink, logger, metrics })
+  // The drainer and the deliverer refer to each other through these two callbacks only.
+  let drainer: Drainer | undefined
+  const deliverer = createDeliverer({
+    batcher,
+    spool,
+    schemaIds,
+    schemaTexts,
+    ackTimeoutMs: config.kafka.ackTimeoutMs,
+    logger,
+    onSpooled: () => drainer?.kick(),
+  })
+  drainer = createDrainer({
+    spool,
+    send: (entries) => deliverer.sendSpooled(entries),
+    setAside: async (entries: SpoolEntry[], error) => {
+      const dir = join(spoolDir, 'rejected')
+      await mkdir(dir, { recursive: true })
+      const file = join(dir, `${Date.now()}-${entries.length}.frames`)
+      await writeFile(file, Buffer.concat(entries.map(encodeFrame)), { flush: true })
+      logger.error({ file, reason: (error as Error).message }, 'spooled entries Kafka refuses for good were written aside')
+    },
+    onEmpty: () => deliverer.resume(),
+    onReplayed: (records) => metrics.replayed.inc(records),
+    logger,
+    maxBatchRecords: config.kafka.maxBatchRecords,
+  })
+  const pipeline = createPipeline({ config, schemas, sink: deliverer, logger, metrics })
+  metrics.observeSpool(() => ({ entries: spool.entries, bytes: spool.bytes }))
+
+  let closing = false
+  let retry: NodeJS.Timeout | undefined
+  let preparedResolve: () => void = () => undefined
+  const prepared = new Promise<void>((resolve) => (preparedResolve = resolve))
+
+  async function prepareKafka(): Promise<void> {
+    const planned = pipeline.plannedTopics()
+    try {
+      const created = await kafka.prepare(planned.map((p) => p.topic))
+      if (created.length > 0) logger.info({ topics: created, partitions: config.topics.partitions }, 'created topics')
+    } catch (error) {
+      if (closing) return
+      logger.error({ err: error, retryInMs: PREPARE_RETRY_MS }, 'Kafka is not reachable yet; accepting into the spool and retrying')
+      retry = setTimeout(() => void prepareKafka(), PREPARE_RETRY_MS)
+      return
+    }
+    preparedResolve()
+    drainer?.kick()
+    try {
+      for (const { topic, schema } of planned) await schemaIds.idFor(`${topic}-value`, schemas.get(schema)!.text)
+      logger.info({ topics: planned.length }, 'topics and schemas ready')
+    } catch (error) {
+      // Ids are fetched again on first use; until then those events wait in the spool.
+      logger.warn({ err: error }, 'could not register every schema at start-up; will retry on first use')
+    }
+  }
 
   async function readiness(): Promise<Readiness> {
-    const reachable = kafka.state === 'connected' || (await kafka.probe())
-    return reachable ? { ready: true, delivering: 'kafka', kafka: 'connected' } : { ready: false, delivering: 'none', kafka: kafka.state }
+    const spooling = deliverer.mode === 'spooling' || spool.entries > 0
+    const reachable = kafka.prepared && (kafka.state === 'connected' || (await kafka.probe()))
+    const spoolRoom = spool.bytes < config.spool.maxBytes
+    const base = { kafka: reachable ? 'connected' : kafka.state, spool: { entries: spool.entries, bytes: spool.bytes, maxBytes: config.spool.maxBytes } }
+    if (!spooling && reachable) return { ready: true, delivering: 'kafka', ...base }
+    if (spoolRoom) return { ready: true, delivering: 'spool', ...base }
+    return { ready: false, delivering: 'none', detail: 'the spool is full and Kafka is not taking its backlog', ...base }
   }
 
   const http = buildHttp({ config, logger, metrics, pipeline, readiness })
@@ -65,22 +150,24 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
     metrics,
     kafka,
     batcher,
+    spool,
+    deliverer,
+    drainer,
     async start() {
-      await kafka.connect()
-      const planned = pipeline.plannedTopics()
-      if (config.topics.create) {
-        const created = await kafka.ensureTopics(planned.map((p) => p.topic))
-        if (created.length > 0) logger.info({ topics: created, partitions: config.topics.partitions }, 'created topics')
-      }
-      for (const { topic, schema } of planned) {
-        const id = await schemaIds.idFor(`${topic}-value`, schemas.get(schema)!.text)
-        logger.debug({ subject: `${topic}-value`, id }, 'schema registered')
-      }
-      logger.info({ topics: planned.length }, 'topics and schemas ready')
+      await spool.open()
+      if (spool.entries > 0) drainer?.kick()
+      void prepareKafka()
     },
+    kafkaPrepared: () => prepared,
     async close() {
+      closing = true
+      clearTimeout(retry)
       await http.close()
-      await batcher.flush()
+      await drainer?.stop(2_000)
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([batcher.flush(), new Promise<void>((resolve) => (timer = setTimeout(resolve, FLUSH_LIMIT_MS)))])
+      clearTimeout(timer)
+      await spool.close()
       await kafka.close()
     },
   }

@@ -1,10 +1,9 @@
 // One request's way through the bridge: source component → records (or a dead letter) → Avro → delivery.
 import { randomUUID } from 'node:crypto'
 import type { LoadedSchema } from './avro/schemas.js'
-import { encodeWire } from './avro/encoder.js'
-import type { SchemaIds } from './avro/registry.js'
+import { encodeBody } from './avro/encoder.js'
 import type { BridgeConfig, SourceConfig } from './config/schema.js'
-import type { RecordSink, OutboundRecord } from './delivery/types.js'
+import type { PreparedRecord, RecordSink } from './delivery/types.js'
 import { BridgeError, ErrorCodes, isBridgeError } from './errors.js'
 import type { Logger } from './observability/logger.js'
 import type { Metrics } from './observability/metrics.js'
@@ -21,14 +20,14 @@ export interface IngestRequest {
 }
 
 export type IngestOutcome =
-  | { status: 'produced'; eventId: string; batchId?: string | undefined; records: number }
+  | { status: 'produced' | 'spooled'; eventId: string; batchId?: string | undefined; records: number }
   | { status: 'filtered'; eventId: string; reason: string }
-  | { status: 'rejected'; eventId: string; reason: string }
+  /** Refused as malformed; `stored` says where its dead letter went. */
+  | { status: 'rejected'; eventId: string; reason: string; stored: 'delivered' | 'spooled' }
 
 export interface PipelineDeps {
   config: BridgeConfig
   schemas: ReadonlyMap<SchemaName, LoadedSchema>
-  schemaIds: SchemaIds
   sink: RecordSink
   logger: Logger
   metrics: Metrics
@@ -42,22 +41,19 @@ export interface Pipeline {
 }
 
 export function createPipeline(deps: PipelineDeps): Pipeline {
-  const { config, schemas, schemaIds, sink, logger, metrics } = deps
+  const { config, schemas, sink, logger, metrics } = deps
   const newId = deps.newId ?? randomUUID
 
   function topicFor(source: SourceConfig, defaultTopic: string): string {
     return config.topicPrefix + (source.topics?.[defaultTopic] ?? defaultTopic)
   }
 
-  async function encode(source: SourceConfig, records: readonly BridgeRecord[]): Promise<OutboundRecord[]> {
-    const out: OutboundRecord[] = new Array(records.length)
+  function encode(source: SourceConfig, records: readonly BridgeRecord[]): PreparedRecord[] {
+    const out: PreparedRecord[] = new Array(records.length)
     for (let i = 0; i < records.length; i++) {
       const record = records[i]!
       const schema = schemas.get(record.schema)!
-      const topic = topicFor(source, record.topic)
-      const subject = `${topic}-value`
-      const id = schemaIds.cachedId(subject, schema.text) ?? (await schemaIds.idFor(subject, schema.text))
-      out[i] = { topic, key: record.key, value: encodeWire(id, schema.type, record.value), headers: { ...record.headers } }
+      out[i] = { topic: topicFor(source, record.topic), key: record.key, headers: { ...record.headers }, schema, body: encodeBody(schema.type, record.value) }
     }
     return out
   }
@@ -94,17 +90,17 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         const reason = badInput ? error.message : `the bridge failed to read this body: ${(error as Error).message}`
         // A parser bug must not cost the event either: it goes to the dead letter like bad input.
         if (!badInput) logger.error({ err: error, event_id: eventId, source: source.id }, 'source component threw; body dead-lettered')
-        await sink.deliver(await encode(source, [deadLetter(source, request, eventId, reason)]))
-        logger.warn({ event_id: eventId, source: source.id, reason, bytes: request.body.length }, 'body refused; raw body sent to the dead letter topic')
-        return { status: 'rejected', eventId, reason }
+        const stored = await sink.deliver(encode(source, [deadLetter(source, request, eventId, reason)]), request.receivedAt)
+        logger.warn({ event_id: eventId, source: source.id, reason, bytes: request.body.length, stored }, 'body refused; raw body kept for the dead letter topic')
+        return { status: 'rejected', eventId, reason, stored }
       }
       if (result.kind === 'filtered') return { status: 'filtered', eventId: result.eventId, reason: result.reason }
       if (result.warnings !== undefined && result.warnings.length > 0) {
         metrics.unconvertible.inc({ source: source.id }, result.warnings.length)
         logger.warn({ event_id: result.eventId, source: source.id, warnings: result.warnings }, 'accepted with fields that could not be typed')
       }
-      await sink.deliver(await encode(source, result.records))
-      return { status: 'produced', eventId: result.eventId, batchId: result.batchId, records: result.records.length }
+      const stored = await sink.deliver(encode(source, result.records), request.receivedAt)
+      return { status: stored === 'delivered' ? 'produced' : 'spooled', eventId: result.eventId, batchId: result.batchId, records: result.records.length }
     },
     plannedTopics() {
       const planned = new Map<string, SchemaName>()

@@ -5,19 +5,27 @@ import { BridgeError, ErrorCodes } from '../errors.js'
 export const MAGIC_BYTE = 0
 const HEADER_BYTES = 5
 
-export function encodeWire(schemaId: number, type: avsc.Type, value: unknown): Buffer {
-  let body: Buffer
+/** The Avro binary of `value`, without the wire-format header (the schema id comes at delivery). */
+export function encodeBody(type: avsc.Type, value: unknown): Buffer {
   try {
-    body = type.toBuffer(value)
+    return type.toBuffer(value)
   } catch (error) {
     // A value that does not fit its own schema is a bug in a source component, not bad input.
     throw new BridgeError(ErrorCodes.ENCODING_FAILED, `cannot encode ${type.name ?? 'value'}: ${(error as Error).message}`, { cause: error })
   }
+}
+
+/** Prefixes an Avro body with the magic byte and the schema id. */
+export function withWireHeader(schemaId: number, body: Buffer): Buffer {
   const out = Buffer.allocUnsafe(HEADER_BYTES + body.length)
   out.writeUInt8(MAGIC_BYTE, 0)
   out.writeUInt32BE(schemaId, 1)
   body.copy(out, HEADER_BYTES)
   return out
+}
+
+export function encodeWire(schemaId: number, type: avsc.Type, value: unknown): Buffer {
+  return withWireHeader(schemaId, encodeBody(type, value))
 }
 
 export function schemaIdOf(wire: Buffer): number {

@@ -1,5 +1,7 @@
 // Registers each (subject, schema) once with a Confluent-API registry and caches its id.
 import { BridgeError, ErrorCodes } from '../errors.js'
+import { loadIdCache, saveIdCache } from './id-cache.js'
+import { schemaHash } from './schemas.js'
 
 export interface RegistryOptions {
   url: string
@@ -7,6 +9,9 @@ export interface RegistryOptions {
   password?: string | undefined
   /** Per HTTP call. */
   timeoutMs?: number
+  /** Where ids are kept across restarts, so a cold start with the registry down can still encode. */
+  cacheFile?: string | undefined
+  onCacheError?: (error: unknown) => void
 }
 
 export interface SchemaIds {
@@ -37,9 +42,20 @@ export function createSchemaIds(options: RegistryOptions): SchemaIds {
   if (options.username !== undefined) {
     headers['authorization'] = `Basic ${Buffer.from(`${options.username}:${options.password ?? ''}`).toString('base64')}`
   }
-  const ids = new Map<string, number>()
+  const ids = options.cacheFile === undefined ? new Map<string, number>() : loadIdCache(options.cacheFile)
   const inFlight = new Map<string, Promise<number>>()
-  const keyOf = (subject: string, text: string): string => `${subject}\u0000${text}`
+  const hashes = new Map<string, string>()
+  const keyOf = (subject: string, text: string): string => {
+    let hash = hashes.get(text)
+    if (hash === undefined) hashes.set(text, (hash = schemaHash(text)))
+    return `${subject}\u0000${hash}`
+  }
+  let saving = Promise.resolve()
+  const persist = (): void => {
+    const file = options.cacheFile
+    if (file === undefined) return
+    saving = saving.then(() => saveIdCache(file, ids)).catch((error: unknown) => options.onCacheError?.(error))
+  }
 
   async function call(method: string, path: string, subject: string, body: unknown): Promise<Answer> {
     let response: Response
@@ -99,6 +115,7 @@ export function createSchemaIds(options: RegistryOptions): SchemaIds {
         pending = register(subject, schemaText)
           .then((id) => {
             ids.set(key, id)
+            persist()
             return id
           })
           .finally(() => inFlight.delete(key))

@@ -4,7 +4,6 @@ import { loadConfig } from '../config/load.js'
 import { isBridgeError } from '../errors.js'
 import { createLogger } from '../observability/logger.js'
 
-const RETRY_START_MS = 5_000
 const DRAIN_LIMIT_MS = 30_000
 
 export async function serve(configFile: string | undefined, env: NodeJS.ProcessEnv): Promise<void> {
@@ -18,25 +17,14 @@ export async function serve(configFile: string | undefined, env: NodeJS.ProcessE
 
   const app = buildApp(config, { logger })
   let closing = false
-  let retry: NodeJS.Timeout | undefined
-
-  const start = async (): Promise<void> => {
-    try {
-      await app.start()
-    } catch (error) {
-      if (closing) return
-      logger.error({ err: error, retryInMs: RETRY_START_MS }, 'start-up against Kafka or the registry failed; retrying')
-      retry = setTimeout(() => void start(), RETRY_START_MS)
-    }
-  }
-  await start()
+  // Opens the spool (fatal if it cannot be opened); Kafka and the registry are reached in the background.
+  await app.start()
   await app.http.listen({ host: config.http.host, port: config.http.port })
-  logger.info({ host: config.http.host, port: config.http.port }, 'listening')
+  logger.info({ host: config.http.host, port: config.http.port, spool: config.spool.dir }, 'listening')
 
   const shutdown = (signal: string): void => {
     if (closing) return
     closing = true
-    clearTimeout(retry)
     logger.info({ signal }, 'draining: no new requests; finishing in-flight ones and flushing to Kafka')
     const force = setTimeout(() => {
       logger.error({ limitMs: DRAIN_LIMIT_MS }, 'drain did not finish in time; exiting')

@@ -1,5 +1,5 @@
 // Lets concurrent requests share produce calls: linger when idle, one call in flight, the rest queue behind it.
-import type { OutboundRecord, RecordSink } from './types.js'
+import type { OutboundRecord } from './types.js'
 
 export interface BatcherOptions {
   /** Sends one batch; resolves when Kafka acknowledged every record of it. */
@@ -26,7 +26,11 @@ interface Queued {
   waiter: Waiter
 }
 
-export interface Batcher extends RecordSink {
+export interface Batcher {
+  /** Resolves when Kafka acknowledged every record (acks=all). */
+  deliver(records: readonly OutboundRecord[]): Promise<void>
+  /** Rejects every request not yet in a call (the one in flight goes on), in queue order. */
+  failQueued(error: unknown): void
   /** Resolves when everything submitted so far is settled. */
   flush(): Promise<void>
   readonly queuedRecords: number
@@ -136,6 +140,14 @@ export function createBatcher(options: BatcherOptions): Batcher {
           timer ??= setTimeout(dispatch, lingerMs)
         }
       })
+    },
+    failQueued(error) {
+      const behind = queue
+      queue = []
+      queued = 0
+      if (timer !== undefined) clearTimeout(timer)
+      timer = undefined
+      for (const item of behind) fail(item.waiter, error)
     },
     async flush() {
       while (sending !== undefined || queue.length > 0) {

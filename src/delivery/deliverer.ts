@@ -1,27 +1,147 @@
-// The delivery policy in front of Kafka: a request waits for its acks at most ackTimeoutMs.
-import { BridgeError, ErrorCodes } from '../errors.js'
+// The delivery policy: straight to Kafka while it answers in time; otherwise, and until the spool is empty, the spool.
+import { withWireHeader } from '../avro/encoder.js'
+import type { SchemaIds } from '../avro/registry.js'
+import { BridgeError, ErrorCodes, isBridgeError } from '../errors.js'
+import type { Logger } from '../observability/logger.js'
 import type { Batcher } from './batcher.js'
-import type { RecordSink } from './types.js'
+import type { SpoolEntry } from './spool/frame.js'
+import type { SchemaTexts } from './spool/schema-texts.js'
+import type { Spool } from './spool/spool.js'
+import type { OutboundRecord, PreparedRecord, RecordSink, Stored } from './types.js'
+
+export type DeliveryMode = 'direct' | 'spooling'
+
+export interface Deliverer extends RecordSink {
+  readonly mode: DeliveryMode
+  /** Drainer's half: the wire records for spooled entries (resolving schema ids, from disk if need be). */
+  sendSpooled(entries: SpoolEntry[]): Promise<void>
+  /** After the drainer emptied the spool. */
+  resume(): void
+}
 
 export interface DelivererOptions {
   batcher: Batcher
+  spool: Spool
+  schemaIds: SchemaIds
+  schemaTexts: SchemaTexts
   ackTimeoutMs: number
+  logger: Logger
+  /** Starts (or keeps) the drainer going. */
+  onSpooled: () => void
 }
 
-export function createDeliverer({ batcher, ackTimeoutMs }: DelivererOptions): RecordSink {
+const isRetriable = (error: unknown): boolean => isBridgeError(error) && error.retriable
+
+export function createDeliverer(options: DelivererOptions): Deliverer {
+  const { batcher, spool, schemaIds, schemaTexts, ackTimeoutMs, logger, onSpooled } = options
+  let mode: DeliveryMode = 'direct'
+  // Anything already spooled goes first: a new request may not overtake it.
+  const mustSpool = (): boolean => mode === 'spooling' || spool.entries > 0
+
+  /** Wire records if every schema id is known already: the common path, with no await. */
+  function wireIfKnown(records: readonly PreparedRecord[]): OutboundRecord[] | undefined {
+    const out: OutboundRecord[] = new Array(records.length)
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!
+      const id = schemaIds.cachedId(`${r.topic}-value`, r.schema.text)
+      if (id === undefined) return undefined
+      out[i] = { topic: r.topic, key: r.key, value: withWireHeader(id, r.body), headers: r.headers }
+    }
+    return out
+  }
+
+  async function wire(records: readonly PreparedRecord[]): Promise<OutboundRecord[]> {
+    const out: OutboundRecord[] = []
+    for (const r of records) {
+      const id = await schemaIds.idFor(`${r.topic}-value`, r.schema.text)
+      out.push({ topic: r.topic, key: r.key, value: withWireHeader(id, r.body), headers: r.headers })
+    }
+    return out
+  }
+
+  function enterSpooling(reason: unknown): void {
+    if (mode === 'spooling') return
+    mode = 'spooling'
+    logger.warn({ err: reason }, 'Kafka or the registry is not answering in time: accepting into the local spool')
+  }
+
+  async function toSpool(records: readonly PreparedRecord[], receivedAt: Date): Promise<Stored> {
+    // The append is queued synchronously, before any await, so the spool keeps the order of arrival.
+    const entry: SpoolEntry = {
+      receivedAt: receivedAt.getTime(),
+      records: records.map((r) => ({ topic: r.topic, key: r.key, headers: r.headers, schema: r.schema.hash, body: r.body })),
+    }
+    const appended = spool.append(entry)
+    const schemasKept = Promise.all([...new Set(records.map((r) => r.schema))].map((s) => schemaTexts.keep(s)))
+    try {
+      await Promise.all([appended, schemasKept])
+    } catch (error) {
+      if (isBridgeError(error) && (error.code === ErrorCodes.SPOOL_FULL || error.code === ErrorCodes.SPOOL_FAILED)) throw error
+      throw new BridgeError(ErrorCodes.SPOOL_FAILED, `the spool could not keep the event: ${(error as Error).message}`, { cause: error })
+    }
+    onSpooled()
+    return 'spooled'
+  }
+
+  function acknowledged(wireRecords: OutboundRecord[]): Promise<void> {
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new BridgeError(ErrorCodes.KAFKA_UNAVAILABLE, `Kafka did not acknowledge within ${ackTimeoutMs} ms`, { retriable: true })),
+        ackTimeoutMs,
+      )
+    })
+    const delivered = batcher.deliver(wireRecords)
+    // After a timeout the send goes on; if it succeeds too, the replay is a duplicate (at-least-once).
+    delivered.catch(() => undefined)
+    return Promise.race([delivered, late]).finally(() => clearTimeout(timer))
+  }
+
   return {
-    deliver(records) {
-      const delivered = batcher.deliver(records)
-      let timer: NodeJS.Timeout | undefined
-      const late = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new BridgeError(ErrorCodes.KAFKA_UNAVAILABLE, `Kafka did not acknowledge within ${ackTimeoutMs} ms`, { retriable: true })),
-          ackTimeoutMs,
-        )
-      })
-      // The send goes on after a timeout; its outcome is then only logged by the batcher's callback.
-      delivered.catch(() => undefined)
-      return Promise.race([delivered, late]).finally(() => clearTimeout(timer))
+    get mode() {
+      return mode
+    },
+    resume() {
+      if (mode === 'spooling') logger.info('spool empty: delivering straight to Kafka')
+      mode = 'direct'
+    },
+    async deliver(records, receivedAt) {
+      if (mustSpool()) return toSpool(records, receivedAt)
+      let out = wireIfKnown(records)
+      if (out === undefined) {
+        try {
+          out = await wire(records)
+        } catch (error) {
+          if (!isRetriable(error)) throw error
+          enterSpooling(error)
+          return toSpool(records, receivedAt)
+        }
+        // The mode may have changed while the registry answered: stay behind what was spooled meanwhile.
+        if (mustSpool()) return toSpool(records, receivedAt)
+      }
+      try {
+        await acknowledged(out)
+        return 'delivered'
+      } catch (error) {
+        if (!isRetriable(error)) throw error
+        enterSpooling(error)
+        // Requests still queued for Kafka follow this one into the spool, in their order.
+        batcher.failQueued(error)
+        return toSpool(records, receivedAt)
+      }
+    },
+    async sendSpooled(entries) {
+      const prepared: PreparedRecord[] = []
+      for (const entry of entries) {
+        for (const r of entry.records) {
+          const text = await schemaTexts.textOf(r.schema)
+          if (text === undefined) {
+            throw new BridgeError(ErrorCodes.SPOOL_FAILED, `the schema ${r.schema} of a spooled record is missing from the spool folder`)
+          }
+          prepared.push({ topic: r.topic, key: r.key, headers: r.headers, schema: { text, hash: r.schema }, body: r.body })
+        }
+      }
+      await batcher.deliver(wireIfKnown(prepared) ?? (await wire(prepared)))
     },
   }
 }

@@ -9,7 +9,10 @@ export type KafkaState = 'connecting' | 'connected' | 'unreachable' | 'closed'
 
 export interface KafkaEdge {
   readonly state: KafkaState
-  connect(): Promise<void>
+  /** Connected once and the topics exist: produce calls may be made. */
+  readonly prepared: boolean
+  /** Connects and creates missing topics; resolves when produce calls may be made. */
+  prepare(topics: readonly string[]): Promise<string[]>
   send(records: OutboundRecord[]): Promise<void>
   ensureTopics(topics: readonly string[]): Promise<string[]>
   /** A metadata round trip, bounded by the connection timeout: is the cluster reachable now? */
@@ -73,6 +76,7 @@ export function createKafkaEdge(config: BridgeConfig, logger: Logger): KafkaEdge
   // the largest body accepted, which Kafka's 1 MB default would refuse for ever, retries or not.
   const maxMessageBytes = Math.max(1_048_588, 2 * config.http.bodyLimitBytes + 131_072)
   let state: KafkaState = 'connecting'
+  let prepared = false
   producer.on(producer.events.CONNECT, () => {
     state = 'connected'
   })
@@ -84,7 +88,10 @@ export function createKafkaEdge(config: BridgeConfig, logger: Logger): KafkaEdge
     get state() {
       return state
     },
-    async connect() {
+    get prepared() {
+      return prepared
+    },
+    async prepare(topics) {
       try {
         await producer.connect()
         await admin.connect()
@@ -93,8 +100,12 @@ export function createKafkaEdge(config: BridgeConfig, logger: Logger): KafkaEdge
         state = 'unreachable'
         throw wrapKafkaError(error, 'connecting')
       }
+      const created = topicOptions.create ? await this.ensureTopics(topics) : []
+      prepared = true
+      return created
     },
     async send(records) {
+      if (!prepared) throw new BridgeError(ErrorCodes.KAFKA_UNAVAILABLE, 'Kafka has not been reached yet', { retriable: true })
       const byTopic = new Map<string, { key: string; value: Buffer; headers: Record<string, string> }[]>()
       for (const r of records) {
         let list = byTopic.get(r.topic)

@@ -1,4 +1,21 @@
-// A record ready for Kafka: final topic, key, encoded value and headers.
+// Records on their way to Kafka: prepared (Avro body, schema by hash) and outbound (wire-format value).
+
+export interface SchemaRef {
+  /** The schema text, as registered. */
+  text: string
+  /** SHA-256 of `text`, hex. */
+  hash: string
+}
+
+/** Encoded to Avro but without the registry id: what the spool stores, and what delivery completes. */
+export interface PreparedRecord {
+  topic: string
+  key: string
+  headers: Record<string, string>
+  schema: SchemaRef
+  /** Avro binary without the 5-byte wire-format header. */
+  body: Buffer
+}
 
 export interface OutboundRecord {
   topic: string
@@ -7,7 +24,9 @@ export interface OutboundRecord {
   headers: Record<string, string>
 }
 
-/** Where records go: resolves once all of them are acknowledged by Kafka (acks=all). */
+/** `delivered`: acknowledged by Kafka (acks=all). `spooled`: fsynced to the local spool, replayed later. */
+export type Stored = 'delivered' | 'spooled'
+
 export interface RecordSink {
-  deliver(records: readonly OutboundRecord[]): Promise<void>
+  deliver(records: readonly PreparedRecord[], receivedAt: Date): Promise<Stored>
 }

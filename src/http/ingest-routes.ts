@@ -67,14 +67,14 @@ export function registerIngestRoutes(app: FastifyInstance, { pipeline, metrics, 
           })
           metrics.requests.inc({ source: source.id, outcome: outcome.status })
           if (outcome.status === 'rejected') {
-            return reply.code(400).send({ status: 'rejected', event_id: outcome.eventId, error: ErrorCodes.BAD_INPUT, reason: outcome.reason })
+            return reply.code(400).send({ status: 'rejected', event_id: outcome.eventId, error: ErrorCodes.BAD_INPUT, reason: outcome.reason, dead_letter: outcome.stored })
           }
           if (outcome.status === 'filtered') {
             return reply.code(200).send({ status: 'filtered', event_id: outcome.eventId, reason: outcome.reason })
           }
-          request.log.debug({ event_id: outcome.eventId, source: source.id, records: outcome.records }, 'produced')
-          return reply.code(200).send({
-            status: 'produced',
+          request.log.debug({ event_id: outcome.eventId, source: source.id, records: outcome.records, status: outcome.status }, 'stored')
+          return reply.code(outcome.status === 'spooled' ? 202 : 200).send({
+            status: outcome.status,
             event_id: outcome.eventId,
             ...(outcome.batchId === undefined ? {} : { batch_id: outcome.batchId }),
             records: outcome.records,

@@ -23,13 +23,22 @@ export interface Metrics {
   batchSeconds: Histogram
   unconvertible: Counter<'source'>
   kafkaUp: Gauge
+  spoolEntries: Gauge
+  spoolBytes: Gauge
+  replayed: Counter
+  /** Where the spool gauges read from at each scrape. */
+  observeSpool(read: () => { entries: number; bytes: number }): void
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry()
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'bridge_process_' })
   const registers = [registry]
+  let readSpool = (): { entries: number; bytes: number } => ({ entries: 0, bytes: 0 })
   return {
+    observeSpool(read) {
+      readSpool = read
+    },
     registry,
     requests: new Counter({
       name: 'bridge_requests_total',
@@ -65,5 +74,22 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       registers,
     }),
     kafkaUp: new Gauge({ name: 'bridge_kafka_up', help: '1 when the last contact with Kafka succeeded.', registers }),
+    spoolEntries: new Gauge({
+      name: 'bridge_spool_entries',
+      help: 'Requests held in the local spool, not yet on Kafka.',
+      registers,
+      collect() {
+        this.set(readSpool().entries)
+      },
+    }),
+    spoolBytes: new Gauge({
+      name: 'bridge_spool_bytes',
+      help: 'Bytes of undelivered entries in the local spool.',
+      registers,
+      collect() {
+        this.set(readSpool().bytes)
+      },
+    }),
+    replayed: new Counter({ name: 'bridge_spool_replayed_records_total', help: 'Records replayed from the spool to Kafka.', registers }),
   }
 }

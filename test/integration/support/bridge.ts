@@ -1,5 +1,7 @@
 // An in-process bridge on a real socket, against the real broker and registry, with topics of its own.
 import { randomUUID } from 'node:crypto'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { inject } from 'vitest'
 import { buildApp, type App } from '../../../src/app.js'
 import { validateConfig } from '../../../src/config/load.js'
@@ -19,13 +21,15 @@ export const SERVIO_SECRET = 'it-servio-secret'
 
 /** A config whose topics carry a fresh prefix, so each test file reads only its own records. */
 export function testConfig(overrides: Record<string, unknown> = {}): BridgeConfig {
-  const prefix = `it-${randomUUID().slice(0, 8)}.`
+  const id = randomUUID().slice(0, 8)
+  const prefix = `it-${id}.`
   return validateConfig({
     http: { host: '127.0.0.1', port: 0 },
     kafka: { brokers: [inject('kafkaBrokers')], clientId: 'bridge-it' },
     schemaRegistry: { url: inject('schemaRegistryUrl') },
     topicPrefix: prefix,
     topics: { partitions: 3 },
+    spool: { dir: join(tmpdir(), `bridge-it-spool-${id}`) },
     log: { level: process.env['TEST_LOG_LEVEL'] ?? 'silent' },
     sources: [
       { id: 'front-desk', type: 'dv2000', secrets: [DV2000_SECRET, 'it-rotated-secret'] },
@@ -40,6 +44,7 @@ export async function startBridge(config: BridgeConfig = testConfig()): Promise<
   const logger = createLogger(config.log.level)
   const app = buildApp(config, { logger })
   await app.start()
+  await app.kafkaPrepared()
   await app.http.listen({ host: '127.0.0.1', port: 0 })
   const address = app.http.server.address()
   if (address === null || typeof address === 'string') throw new Error('bridge did not bind a TCP port')

@@ -91,7 +91,8 @@ describe('ingest routes', () => {
 
   it('answers 400 with the dead-letter event id, 200 filtered, and 503 when nothing could store the event', async () => {
     const outcomes: IngestOutcome[] = [
-      { status: 'rejected', eventId: 'dl-1', reason: 'the body is not valid JSON' },
+      { status: 'rejected', eventId: 'dl-1', reason: 'the body is not valid JSON', stored: 'delivered' },
+      { status: 'spooled', eventId: 's-1', records: 1 },
       { status: 'filtered', eventId: 'f-1', reason: 'category 2 is not in this source' },
     ]
     const { app, metrics } = setup(async () => {
@@ -102,7 +103,10 @@ describe('ingest routes', () => {
     const post = () => app.inject({ method: 'POST', url: `/v1/dv2000/desk?token=${SECRET}`, payload: '{}' })
     const rejected = await post()
     expect(rejected.statusCode).toBe(400)
-    expect(rejected.json()).toEqual({ status: 'rejected', event_id: 'dl-1', error: 'BAD_INPUT', reason: 'the body is not valid JSON' })
+    expect(rejected.json()).toEqual({ status: 'rejected', event_id: 'dl-1', error: 'BAD_INPUT', reason: 'the body is not valid JSON', dead_letter: 'delivered' })
+    const spooled = await post()
+    expect(spooled.statusCode).toBe(202)
+    expect(spooled.json()).toEqual({ status: 'spooled', event_id: 's-1', records: 1 })
     const filtered = await post()
     expect(filtered.statusCode).toBe(200)
     expect(filtered.json()).toMatchObject({ status: 'filtered', event_id: 'f-1' })
