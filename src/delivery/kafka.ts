@@ -37,16 +37,43 @@ function kafkaLogCreator(logger: Logger) {
     }
 }
 
+/**
+ * Protocol errors that no retry, reconnect or outage's end will change: the only ones that may set records
+ * aside. Anything else (connection refused, timeouts, leadership moves, exhausted retries) is an outage.
+ */
+const PERMANENT = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'CORRUPT_MESSAGE',
+  'INVALID_TOPIC_EXCEPTION',
+  'TOPIC_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+  'UNSUPPORTED_VERSION',
+  'UNSUPPORTED_FOR_MESSAGE_FORMAT',
+  'INVALID_REQUIRED_ACKS',
+  'POLICY_VIOLATION',
+])
+
+/** kafkajs nests the real reason: exhausted retries wrap the last error as `cause`, sometimes several deep. */
+function permanentType(error: unknown): string | undefined {
+  let current: unknown = error
+  for (let depth = 0; depth < 8 && typeof current === 'object' && current !== null; depth++) {
+    const type = (current as { type?: unknown }).type
+    if (typeof type === 'string' && PERMANENT.has(type)) return type
+    current = (current as { cause?: unknown; originalError?: unknown }).cause ?? (current as { originalError?: unknown }).originalError
+  }
+  return undefined
+}
+
 export function wrapKafkaError(error: unknown, doing: string): BridgeError {
   if (error instanceof BridgeError) return error
-  const err = error as { name?: string; message?: string; retriable?: boolean }
-  const message = err.message ?? String(error)
-  // kafkajs marks what may succeed on retry; exhausted retries and dropped connections are outages too.
-  const retriable =
-    err.retriable === true || err.name === 'KafkaJSNumberOfRetriesExceeded' || err.name === 'KafkaJSConnectionError' || err.name === 'KafkaJSRequestTimeoutError'
-  return retriable
+  const message = (error as { message?: string } | null)?.message ?? String(error)
+  const permanent = permanentType(error)
+  return permanent === undefined
     ? new BridgeError(ErrorCodes.KAFKA_UNAVAILABLE, `Kafka is unavailable (${doing}): ${message}`, { retriable: true, cause: error })
-    : new BridgeError(ErrorCodes.KAFKA_REJECTED, `Kafka refused ${doing}: ${message}`, { cause: error })
+    : new BridgeError(ErrorCodes.KAFKA_REJECTED, `Kafka refused ${doing} for good (${permanent}): ${message}`, { cause: error })
 }
 
 export function createKafkaEdge(config: BridgeConfig, logger: Logger): KafkaEdge {

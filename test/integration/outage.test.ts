@@ -1,0 +1,288 @@
+// SPEC §5 against the real broker and registry, the bridge as a child process: outages and crashes lose no acknowledged event.
+import { randomUUID } from 'node:crypto'
+import { appendFileSync, mkdtempSync, readdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, inject, it } from 'vitest'
+import { freePort, startChild, waitDelivering, type ChildBridge } from './support/child-bridge.js'
+import { consume, type ConsumedRecord } from './support/kafka.js'
+import { stack } from './support/stack.js'
+
+const SECRET = 'outage-secret-1'
+const children: ChildBridge[] = []
+
+afterEach(async () => {
+  for (const child of children.splice(0)) {
+    child.kill('SIGKILL')
+    await child.exited
+  }
+  // Whatever a test broke, the next one starts with the whole stack up.
+  stack('up')
+})
+
+interface Setup {
+  port: number
+  dir: string
+  prefix: string
+  config: (extra?: Record<string, unknown>) => Record<string, unknown>
+}
+
+async function setup(): Promise<Setup> {
+  const port = await freePort()
+  const dir = mkdtempSync(join(tmpdir(), 'bridge-outage-'))
+  const prefix = `out-${randomUUID().slice(0, 8)}.`
+  return {
+    port,
+    dir,
+    prefix,
+    config: (extra = {}) => ({
+      http: { host: '127.0.0.1', port },
+      kafka: { brokers: [inject('kafkaBrokers')], ackTimeoutMs: 1_500 },
+      schemaRegistry: { url: inject('schemaRegistryUrl') },
+      topicPrefix: prefix,
+      spool: { dir: join(dir, 'spool') },
+      log: { level: 'info' },
+      sources: [{ id: 'front-desk', type: 'dv2000', secrets: [SECRET] }],
+      ...extra,
+    }),
+  }
+}
+
+async function start(config: Record<string, unknown>, dir: string): Promise<ChildBridge> {
+  const child = await startChild(config, dir)
+  children.push(child)
+  return child
+}
+
+/** A hospitality event keyed by `room`, carrying its sequence number in guestid. */
+function event(room: string, seq: number): string {
+  return JSON.stringify({
+    category: 3,
+    date: '2023/09/13',
+    event: 12,
+    message: { room, guestid: String(seq), vip: '0' },
+    service_id: 1064,
+    service_name: 'Visitant',
+    time: '08:07:46',
+    timestamp: '2023-09-13T08:07:46-07:00',
+  })
+}
+
+interface Sent {
+  status: number
+  eventId?: string
+}
+
+async function send(url: string, room: string, seq: number): Promise<Sent> {
+  try {
+    const response = await fetch(`${url}/v1/dv2000/front-desk?token=${SECRET}`, { method: 'POST', body: event(room, seq), headers: { 'content-type': 'application/json' } })
+    const body = (await response.json()) as { event_id?: string }
+    return { status: response.status, eventId: body.event_id }
+  } catch {
+    return { status: 0 }
+  }
+}
+
+const acknowledged = (sent: Sent[]): string[] => sent.filter((s) => s.status === 200 || s.status === 202).map((s) => s.eventId!)
+
+async function consumeIds(prefix: string, ids: readonly string[], timeoutMs = 90_000): Promise<ConsumedRecord[]> {
+  const want = new Set(ids)
+  return consume(
+    `${prefix}dv2000.hospitality`,
+    (records) => {
+      const seen = new Set(records.map((r) => r.headers['event_id']))
+      for (const id of want) if (!seen.has(id)) return false
+      return true
+    },
+    timeoutMs,
+  )
+}
+
+function expectAllPresent(records: ConsumedRecord[], ids: readonly string[]): void {
+  const seen = new Set(records.map((r) => r.headers['event_id']))
+  const missing = ids.filter((id) => !seen.has(id))
+  expect(missing, `acknowledged but not on Kafka: ${missing.length} of ${ids.length}`).toEqual([])
+}
+
+/** Per room, the first occurrence of each sequence number must come in increasing order (duplicates allowed). */
+function expectOrderPerKey(records: ConsumedRecord[]): void {
+  const byKey = new Map<string, number[]>()
+  const sorted = [...records].sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)))
+  for (const r of sorted) {
+    const seq = Number((r.value['message'] as { guestid: string }).guestid)
+    const list = byKey.get(r.key!) ?? []
+    if (!list.includes(seq)) list.push(seq)
+    byKey.set(r.key!, list)
+  }
+  for (const [key, seqs] of byKey) expect(seqs, `order for key ${key}`).toEqual([...seqs].sort((a, b) => a - b))
+}
+
+describe('Kafka outage', () => {
+  it('accepts into the spool (202) while the broker is killed, and delivers everything in order per key once it is back', { timeout: 240_000 }, async () => {
+    const s = await setup()
+    const bridge = await start(s.config(), s.dir)
+    await waitDelivering(bridge.url, 'kafka')
+    const sent: Sent[] = [await send(bridge.url, 'warm', 0)]
+    expect(sent[0]!.status).toBe(200)
+
+    stack('kill9', 'kafka')
+    for (let seq = 1; seq <= 60; seq++) sent.push(await send(bridge.url, `room-${seq % 5}`, seq))
+    const during = sent.slice(1).map((s) => s.status)
+    expect(during.every((status) => status === 202 || status === 200), `statuses: ${during.join(',')}`).toBe(true)
+    expect(during.filter((status) => status === 202).length).toBeGreaterThanOrEqual(55)
+    const ready = await waitDelivering(bridge.url, 'spool')
+    expect(ready).toMatchObject({ status: 'ready', delivering: 'spool' })
+    expect((ready['spool'] as { entries: number }).entries).toBeGreaterThan(0)
+
+    stack('up', 'kafka')
+    await waitDelivering(bridge.url, 'kafka', 90_000)
+    const ids = acknowledged(sent)
+    const records = await consumeIds(s.prefix, ids)
+    expectAllPresent(records, ids)
+    expectOrderPerKey(records)
+    const metrics = await (await fetch(`${bridge.url}/metrics`)).text()
+    expect(metrics).toMatch(/^bridge_spool_entries 0$/m)
+    expect(Number(/^bridge_spool_replayed_records_total (\d+)/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(55)
+  })
+})
+
+describe('bridge crashes', () => {
+  it('loses no acknowledged event when the bridge is kill -9ed mid-stream, delivering or spooling', { timeout: 240_000 }, async () => {
+    const s = await setup()
+    let bridge = await start(s.config(), s.dir)
+    await waitDelivering(bridge.url, 'kafka')
+    const sent: Sent[] = []
+    let seq = 0
+
+    // Delivering: kill -9 while requests are in flight.
+    const stream = async (count: number): Promise<void> => {
+      await Promise.all(
+        Array.from({ length: 8 }, async (_, lane) => {
+          for (let i = 0; i < count / 8; i++) sent.push(await send(bridge.url, `lane-${lane}`, ++seq))
+        }),
+      )
+    }
+    const first = stream(400)
+    await new Promise((r) => setTimeout(r, 400))
+    bridge.kill('SIGKILL')
+    await first
+    expect(acknowledged(sent).length).toBeGreaterThan(0)
+
+    // Spooling: Kafka down, kill -9 the bridge while it writes to the spool.
+    stack('kill9', 'kafka')
+    bridge = await start(s.config(), s.dir)
+    const second = stream(400)
+    await new Promise((r) => setTimeout(r, 2_500))
+    bridge.kill('SIGKILL')
+    await second
+    const spooledBefore = sent.filter((x) => x.status === 202).length
+    expect(spooledBefore).toBeGreaterThan(0)
+
+    stack('up', 'kafka')
+    bridge = await start(s.config(), s.dir)
+    await waitDelivering(bridge.url, 'kafka', 90_000)
+    const ids = acknowledged(sent)
+    const records = await consumeIds(s.prefix, ids)
+    expectAllPresent(records, ids)
+  })
+
+  it('SIGTERM under load finishes in-flight requests, exits 0 and loses nothing acknowledged', { timeout: 240_000 }, async () => {
+    const s = await setup()
+    const bridge = await start(s.config(), s.dir)
+    await waitDelivering(bridge.url, 'kafka')
+    const sent: Sent[] = []
+    let seq = 0
+    const load = Promise.all(
+      Array.from({ length: 8 }, async (_, lane) => {
+        for (let i = 0; i < 100; i++) sent.push(await send(bridge.url, `lane-${lane}`, ++seq))
+      }),
+    )
+    await new Promise((r) => setTimeout(r, 500))
+    bridge.kill('SIGTERM')
+    await load
+    expect(await bridge.exited).toBe(0)
+    expect(bridge.output()).toContain('stopped cleanly')
+    const ids = acknowledged(sent)
+    expect(ids.length).toBeGreaterThan(0)
+    // Every request got an answer or a refused connection, never a cut-off 2xx-less reply counted as stored.
+    expect(sent.every((x) => x.status === 0 || x.status === 200 || x.status === 202 || x.status === 503)).toBe(true)
+    const records = await consumeIds(s.prefix, ids)
+    expectAllPresent(records, ids)
+  })
+})
+
+describe('registry outage', () => {
+  it('keeps answering 200 with the registry stopped after warm-up, and spools (202) at a cold start without it, delivering later', { timeout: 240_000 }, async () => {
+    const s = await setup()
+    const warm = await start(s.config(), s.dir)
+    await waitDelivering(warm.url, 'kafka')
+    const sent: Sent[] = [await send(warm.url, 'r1', 1)]
+    stack('down', 'registry')
+    sent.push(await send(warm.url, 'r1', 2))
+    expect(sent.map((x) => x.status)).toEqual([200, 200])
+    warm.kill('SIGTERM')
+    await warm.exited
+    children.splice(children.indexOf(warm), 1)
+
+    // A restart with the registry still down: ids come from the cache on disk beside the spool.
+    const restarted = await start(s.config(), s.dir)
+    await waitDelivering(restarted.url, 'kafka')
+    sent.push(await send(restarted.url, 'r1', 3))
+    expect(sent[2]!.status).toBe(200)
+    restarted.kill('SIGTERM')
+    await restarted.exited
+    children.splice(children.indexOf(restarted), 1)
+
+    // A cold start (new spool, new topics: no id known anywhere): accepted into the spool.
+    const cold = await setup()
+    const coldBridge = await start(cold.config(), cold.dir)
+    const coldSent = [await send(coldBridge.url, 'c1', 1), await send(coldBridge.url, 'c1', 2)]
+    expect(coldSent.map((x) => x.status)).toEqual([202, 202])
+    stack('up', 'registry')
+    await waitDelivering(coldBridge.url, 'kafka', 90_000)
+    const coldRecords = await consumeIds(cold.prefix, acknowledged(coldSent))
+    expectAllPresent(coldRecords, acknowledged(coldSent))
+    expectOrderPerKey(coldRecords)
+    const records = await consumeIds(s.prefix, acknowledged(sent))
+    expectAllPresent(records, acknowledged(sent))
+  })
+})
+
+describe('spool limits and damage', () => {
+  it('answers 503 when the spool is full, loses nothing it acknowledged, and recovers a torn last entry', { timeout: 240_000 }, async () => {
+    const s = await setup()
+    const config = s.config({ spool: { dir: join(s.dir, 'spool'), maxBytes: 64 * 1024 } })
+    let bridge = await start(config, s.dir)
+    await waitDelivering(bridge.url, 'kafka')
+    stack('kill9', 'kafka')
+    const sent: Sent[] = []
+    for (let seq = 1; seq <= 400; seq++) {
+      const result = await send(bridge.url, 'full', seq)
+      sent.push(result)
+      if (result.status === 503) break
+    }
+    const statuses = sent.map((x) => x.status)
+    expect(statuses.at(-1)).toBe(503)
+    expect(statuses.filter((x) => x === 202).length).toBeGreaterThan(10)
+    expect(bridge.output()).toContain('SPOOL_FULL')
+    const metrics = await (await fetch(`${bridge.url}/metrics`)).text()
+    expect(metrics).toMatch(/bridge_requests_total\{source="front-desk",outcome="unavailable"\} [1-9]/)
+
+    // kill -9, then tear the last segment as a crash in the middle of a write would.
+    bridge.kill('SIGKILL')
+    await bridge.exited
+    children.splice(children.indexOf(bridge), 1)
+    const spoolDir = join(s.dir, 'spool')
+    const last = readdirSync(spoolDir).filter((n) => n.endsWith('.seg')).sort().at(-1)!
+    appendFileSync(join(spoolDir, last), Buffer.from([0, 0, 1, 0, 0xde, 0xad, 0xbe, 0xef, 1, 2, 3]))
+
+    stack('up', 'kafka')
+    bridge = await start(config, s.dir)
+    expect(bridge.output()).toContain('cut a torn last entry')
+    await waitDelivering(bridge.url, 'kafka', 90_000)
+    const ids = acknowledged(sent)
+    const records = await consumeIds(s.prefix, ids)
+    expectAllPresent(records, ids)
+    expectOrderPerKey(records)
+  })
+})

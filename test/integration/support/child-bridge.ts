@@ -1,0 +1,77 @@
+// The bridge as a child process (node + tsx on src/main.ts), so tests can SIGKILL or SIGTERM it for real.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
+
+export interface ChildBridge {
+  url: string
+  pid: number
+  /** Everything the child wrote, stdout and stderr. */
+  output(): string
+  /** Resolves with the exit code (or the signal's name). */
+  exited: Promise<number | string>
+  kill(signal: NodeJS.Signals): void
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))))
+    })
+  })
+}
+
+/** Starts `hotel-kafka-bridge serve` on `config` (written as YAML-compatible JSON) and waits for /healthz. */
+export async function startChild(config: Record<string, unknown>, dir: string): Promise<ChildBridge> {
+  const file = join(dir, `config-${Date.now()}.yaml`)
+  writeFileSync(file, JSON.stringify(config))
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts'), 'serve', '--config', file], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, BRIDGE_CONFIG: undefined },
+  })
+  let output = ''
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)))
+  const http = config['http'] as { port: number }
+  const url = `http://127.0.0.1:${http.port}`
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the bridge exited during start-up:\n${output}`)
+    try {
+      if ((await fetch(`${url}/healthz`)).status === 200) break
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL')
+      throw new Error(`the bridge did not listen within 60 s:\n${output}`)
+    }
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  return { url, pid: child.pid!, output: () => output, exited, kill: (signal) => child.kill(signal) }
+}
+
+/** Polls /readyz until its `delivering` is the one wanted. */
+export async function waitDelivering(url: string, want: 'kafka' | 'spool', timeoutMs = 60_000): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs
+  let last: Record<string, unknown> = {}
+  while (Date.now() < deadline) {
+    try {
+      last = (await (await fetch(`${url}/readyz`)).json()) as Record<string, unknown>
+      if (last['delivering'] === want) return last
+    } catch {
+      // restarting
+    }
+    await new Promise((r) => setTimeout(r, 250))
+  }
+  throw new Error(`readyz never said delivering=${want}; last: ${JSON.stringify(last)}`)
+}

@@ -1,0 +1,26 @@
+// Which Kafka failures are outages (spool and retry) and which are final (set aside): a wrong call loses events.
+import { KafkaJSConnectionError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } from 'kafkajs'
+import { describe, expect, it } from 'vitest'
+import { wrapKafkaError } from '../../../src/delivery/kafka.js'
+
+describe('wrapKafkaError', () => {
+  it('treats a refused connection wrapped by exhausted retries as an outage, however deep', () => {
+    const refused = new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:9092')
+    const exhausted = new KafkaJSNumberOfRetriesExceeded(refused, { retryCount: 5, retryTime: 2000 })
+    const wrapped = new KafkaJSNonRetriableError(exhausted)
+    for (const error of [refused, exhausted, wrapped, new Error('socket hang up'), 'weird']) {
+      expect(wrapKafkaError(error, 'producing')).toMatchObject({ code: 'KAFKA_UNAVAILABLE', retriable: true })
+    }
+  })
+
+  // kafkajs's retrier wraps a non-retriable error as new KafkaJSNonRetriableError(e, { cause: e }).
+  it('treats only protocol errors no retry can fix as final', () => {
+    const tooLarge = new KafkaJSProtocolError({ type: 'MESSAGE_TOO_LARGE', code: 10, retriable: false, message: 'The request included a message larger than the max message size the server will accept' })
+    expect(wrapKafkaError(tooLarge, 'producing')).toMatchObject({ code: 'KAFKA_REJECTED', retriable: false })
+    expect(wrapKafkaError(new KafkaJSNonRetriableError(tooLarge, { cause: tooLarge }), 'producing')).toMatchObject({ code: 'KAFKA_REJECTED' })
+    const leader = new KafkaJSProtocolError({ type: 'NOT_LEADER_FOR_PARTITION', code: 6, retriable: true, message: 'not leader' })
+    expect(wrapKafkaError(new KafkaJSNonRetriableError(leader, { cause: leader }), 'producing')).toMatchObject({ code: 'KAFKA_UNAVAILABLE', retriable: true })
+    const unknownTopic = new KafkaJSProtocolError({ type: 'UNKNOWN_TOPIC_OR_PARTITION', code: 3, retriable: true, message: 'unknown topic' })
+    expect(wrapKafkaError(unknownTopic, 'producing').retriable).toBe(true)
+  })
+})
