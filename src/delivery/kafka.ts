@@ -20,8 +20,11 @@ export interface KafkaEdge {
   close(): Promise<void>
 }
 
-/** Warnings about choices this module makes on purpose (bounded retries, the Java-compatible partitioner). */
-const DELIBERATE = [/Limiting retries for the idempotent producer/, /switched default partitioner/]
+/**
+ * Debug only: warnings about choices made here on purpose (bounded retries, the Java-compatible partitioner),
+ * and kafkajs's line per failed connection attempt: during an outage the bridge logs the outage once itself.
+ */
+const QUIET = [/Limiting retries for the idempotent producer/, /switched default partitioner/, /^Connection error/, /^Failed to connect to seed broker/, /^Connection timeout/]
 
 function kafkaLogCreator(logger: Logger) {
   const child = logger.child({ component: 'kafkajs' })
@@ -29,7 +32,7 @@ function kafkaLogCreator(logger: Logger) {
     ({ namespace, level, log }: LogEntry) => {
       const { message, timestamp: _t, logger: _l, ...extra } = log
       const fields = { namespace, ...extra }
-      if (DELIBERATE.some((pattern) => pattern.test(message))) child.debug(fields, message)
+      if (QUIET.some((pattern) => pattern.test(message))) child.debug(fields, message)
       else if (level === logLevel.ERROR) child.error(fields, message)
       else if (level === logLevel.WARN) child.warn(fields, message)
       else if (level === logLevel.INFO) child.info(fields, message)

@@ -264,7 +264,7 @@ describe('spool limits and damage', () => {
     const statuses = sent.map((x) => x.status)
     expect(statuses.at(-1)).toBe(503)
     expect(statuses.filter((x) => x === 202).length).toBeGreaterThan(10)
-    expect(bridge.output()).toContain('SPOOL_FULL')
+    await expect.poll(() => bridge.output(), { timeout: 5_000 }).toContain('SPOOL_FULL')
     const metrics = await (await fetch(`${bridge.url}/metrics`)).text()
     expect(metrics).toMatch(/bridge_requests_total\{source="front-desk",outcome="unavailable"\} [1-9]/)
 
@@ -278,7 +278,7 @@ describe('spool limits and damage', () => {
 
     stack('up', 'kafka')
     bridge = await start(config, s.dir)
-    expect(bridge.output()).toContain('cut a torn last entry')
+    await expect.poll(() => bridge.output(), { timeout: 5_000 }).toContain('cut a torn last entry')
     await waitDelivering(bridge.url, 'kafka', 90_000)
     const ids = acknowledged(sent)
     const records = await consumeIds(s.prefix, ids)
