@@ -2,6 +2,7 @@
 // Command line: parses argv and dispatches to cli/.
 import { parseArgs } from 'node:util'
 import { serve } from './cli/serve.js'
+import { formatSpoolStatus, spoolStatus } from './cli/spool.js'
 import { tail } from './cli/tail.js'
 import { loadConfig } from './config/load.js'
 import { envVariableNames } from './config/env.js'
@@ -14,6 +15,8 @@ Commands:
   tail TOPIC --config FILE [--from-beginning] [--max N] [--timeout SECONDS]
                           print a topic's records as JSON lines, values decoded through the
                           schema registry (the config's topicPrefix is put in front of TOPIC)
+  spool status --config FILE [--json]
+                          entries, records, bytes and the age of the oldest entry in the spool
   help                    this text
 
 Every config key can be overridden from the environment, e.g. BRIDGE_HTTP_PORT=9090;
@@ -31,6 +34,7 @@ async function main(argv: string[]): Promise<number> {
       'from-beginning': { type: 'boolean' },
       max: { type: 'string' },
       timeout: { type: 'string' },
+      json: { type: 'boolean' },
     },
   })
   const command = positionals[0] ?? 'help'
@@ -52,6 +56,13 @@ async function main(argv: string[]): Promise<number> {
       max: values.max === undefined ? undefined : Number(values.max),
       timeoutMs: values.timeout === undefined ? undefined : Number(values.timeout) * 1000,
     })
+  }
+  if (command === 'spool') {
+    if (positionals[1] !== 'status') throw new Error('usage: spool status --config FILE [--json]')
+    const { config } = loadConfig(values.config ?? process.env['BRIDGE_CONFIG'], process.env)
+    const status = await spoolStatus(config)
+    process.stdout.write(values.json === true ? `${JSON.stringify(status)}\n` : formatSpoolStatus(status))
+    return 0
   }
   process.stderr.write(`unknown command "${command}"\n\n${USAGE}`)
   return 2

@@ -1,6 +1,7 @@
 // SPEC §5 against the real broker and registry, the bridge as a child process: outages and crashes lose no acknowledged event.
 import { randomUUID } from 'node:crypto'
-import { appendFileSync, mkdtempSync, readdirSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { appendFileSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, inject, it } from 'vitest'
@@ -133,6 +134,15 @@ describe('Kafka outage', () => {
     const ready = await waitDelivering(bridge.url, 'spool')
     expect(ready).toMatchObject({ status: 'ready', delivering: 'spool' })
     expect((ready['spool'] as { entries: number }).entries).toBeGreaterThan(0)
+    // The operator's view of the same backlog, from the command line, while the bridge runs.
+    const file = join(s.dir, 'status.yaml')
+    writeFileSync(file, JSON.stringify(s.config()))
+    const cli = execFileSync(process.execPath, ['--import', 'tsx', 'src/main.ts', 'spool', 'status', '--config', file, '--json'], { encoding: 'utf8' })
+    const status = JSON.parse(cli) as { entries: number; records: number; bytes: number; oldestAgeSeconds: number }
+    expect(status.entries).toBeGreaterThanOrEqual(55)
+    expect(status.records).toBe(status.entries)
+    expect(status.bytes).toBeGreaterThan(0)
+    expect(status.oldestAgeSeconds).toBeGreaterThanOrEqual(0)
 
     stack('up', 'kafka')
     await waitDelivering(bridge.url, 'kafka', 90_000)
