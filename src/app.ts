@@ -107,6 +107,8 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
 
   let closing = false
   let retry: NodeJS.Timeout | undefined
+  let unreachableSince: number | undefined
+  let lastReminder = 0
   let preparedResolve: () => void = () => undefined
   const prepared = new Promise<void>((resolve) => (preparedResolve = resolve))
 
@@ -117,10 +119,18 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
       if (created.length > 0) logger.info({ topics: created, partitions: config.topics.partitions }, 'created topics')
     } catch (error) {
       if (closing) return
-      logger.error({ err: error, retryInMs: PREPARE_RETRY_MS }, 'Kafka is not reachable yet; accepting into the spool and retrying')
+      const now = Date.now()
+      if (unreachableSince === undefined) {
+        unreachableSince = lastReminder = now
+        logger.error({ err: error, retryEveryMs: PREPARE_RETRY_MS }, 'Kafka is not reachable; accepting into the spool and retrying')
+      } else if (now - lastReminder >= 60_000) {
+        lastReminder = now
+        logger.warn({ seconds: Math.round((now - unreachableSince) / 1000), spooled: spool.entries }, 'Kafka still not reachable')
+      }
       retry = setTimeout(() => void prepareKafka(), PREPARE_RETRY_MS)
       return
     }
+    if (unreachableSince !== undefined) logger.info({ seconds: Math.round((Date.now() - unreachableSince) / 1000) }, 'Kafka reached')
     preparedResolve()
     drainer?.kick()
     try {

@@ -1,6 +1,10 @@
 // Which Kafka failures are outages (spool and retry) and which are final (set aside): a wrong call loses events.
 import { KafkaJSConnectionError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } from 'kafkajs'
 import { describe, expect, it } from 'vitest'
+
+// The published typings lag the runtime: ProtocolError takes {type, code, retriable, message}, NonRetriableError a cause.
+const protocolError = (e: { type: string; code: number; retriable: boolean; message: string }): Error => new KafkaJSProtocolError(e as unknown as Error)
+const nonRetriable = (e: Error): Error => new (KafkaJSNonRetriableError as unknown as new (e: Error, o: { cause: Error }) => Error)(e, { cause: e })
 import { wrapKafkaError } from '../../../src/delivery/kafka.js'
 
 describe('wrapKafkaError', () => {
@@ -15,12 +19,12 @@ describe('wrapKafkaError', () => {
 
   // kafkajs's retrier wraps a non-retriable error as new KafkaJSNonRetriableError(e, { cause: e }).
   it('treats only protocol errors no retry can fix as final', () => {
-    const tooLarge = new KafkaJSProtocolError({ type: 'MESSAGE_TOO_LARGE', code: 10, retriable: false, message: 'The request included a message larger than the max message size the server will accept' })
+    const tooLarge = protocolError({ type: 'MESSAGE_TOO_LARGE', code: 10, retriable: false, message: 'The request included a message larger than the max message size the server will accept' })
     expect(wrapKafkaError(tooLarge, 'producing')).toMatchObject({ code: 'KAFKA_REJECTED', retriable: false })
-    expect(wrapKafkaError(new KafkaJSNonRetriableError(tooLarge, { cause: tooLarge }), 'producing')).toMatchObject({ code: 'KAFKA_REJECTED' })
-    const leader = new KafkaJSProtocolError({ type: 'NOT_LEADER_FOR_PARTITION', code: 6, retriable: true, message: 'not leader' })
-    expect(wrapKafkaError(new KafkaJSNonRetriableError(leader, { cause: leader }), 'producing')).toMatchObject({ code: 'KAFKA_UNAVAILABLE', retriable: true })
-    const unknownTopic = new KafkaJSProtocolError({ type: 'UNKNOWN_TOPIC_OR_PARTITION', code: 3, retriable: true, message: 'unknown topic' })
+    expect(wrapKafkaError(nonRetriable(tooLarge), 'producing')).toMatchObject({ code: 'KAFKA_REJECTED' })
+    const leader = protocolError({ type: 'NOT_LEADER_FOR_PARTITION', code: 6, retriable: true, message: 'not leader' })
+    expect(wrapKafkaError(nonRetriable(leader), 'producing')).toMatchObject({ code: 'KAFKA_UNAVAILABLE', retriable: true })
+    const unknownTopic = protocolError({ type: 'UNKNOWN_TOPIC_OR_PARTITION', code: 3, retriable: true, message: 'unknown topic' })
     expect(wrapKafkaError(unknownTopic, 'producing').retriable).toBe(true)
   })
 })
