@@ -145,8 +145,8 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
   async function readiness(): Promise<Readiness> {
     const spooling = deliverer.mode === 'spooling' || spool.entries > 0
     const reachable = kafka.prepared && (kafka.state === 'connected' || (await kafka.probe()))
-    const spoolRoom = spool.bytes < config.spool.maxBytes
-    const base = { kafka: reachable ? 'connected' : kafka.state, spool: { entries: spool.entries, bytes: spool.bytes, maxBytes: config.spool.maxBytes } }
+    const spoolRoom = spool.usedBytes < config.spool.maxBytes
+    const base = { kafka: reachable ? 'connected' : kafka.state, spool: { entries: spool.entries, bytes: spool.bytes, usedBytes: spool.usedBytes, maxBytes: config.spool.maxBytes } }
     if (!spooling && reachable) return { ready: true, delivering: 'kafka', ...base }
     if (spoolRoom) return { ready: true, delivering: 'spool', ...base }
     return { ready: false, delivering: 'none', detail: 'the spool is full and Kafka is not taking its backlog', ...base }

@@ -87,12 +87,19 @@ export function createDrainer(options: DrainerOptions): Drainer {
     },
     kick() {
       if (loop !== undefined || stopped) return
+      let failed = false
       loop = run()
-        .catch((error: unknown) => logger.error({ err: error }, 'spool replay stopped on an error; it resumes with the next event or restart'))
+        .catch((error: unknown) => {
+          failed = true
+          logger.error({ err: error }, 'spool replay stopped on an error; it resumes with the next event or restart')
+        })
         .finally(() => {
           loop = undefined
           // Something may have been spooled between the last check and here.
-          if (spool.entries > 0 && !stopped) this.kick()
+          if (spool.entries > 0 && !stopped) {
+            if (failed) pause(maxBackoff).then(() => this.kick())
+            else this.kick()
+          }
         })
     },
     async stop(waitMs) {

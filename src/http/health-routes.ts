@@ -7,7 +7,7 @@ export interface Readiness {
   /** How accepted events are stored right now: "kafka", later "spool"; "none" when neither can take them. */
   delivering: 'kafka' | 'spool' | 'none'
   kafka: string
-  spool?: { entries: number; bytes: number; maxBytes: number }
+  spool?: { entries: number; bytes: number; usedBytes: number; maxBytes: number }
   detail?: string
 }
 

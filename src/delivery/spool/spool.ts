@@ -1,5 +1,5 @@
 // The durable local spool: append-only segments, group-committed fsync, bounded size, read and ack in order.
-import { open, readFile, rename, truncate, unlink, writeFile, type FileHandle } from 'node:fs/promises'
+import { copyFile, open, truncate, unlink, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BridgeError, ErrorCodes } from '../../errors.js'
 import type { Logger } from '../../observability/logger.js'
@@ -31,6 +31,8 @@ export interface Spool {
   /** Entries accepted and not yet acknowledged as delivered, including those still being written. */
   readonly entries: number
   readonly bytes: number
+  /** Bytes on disk and being written: what maxBytes bounds. */
+  readonly usedBytes: number
   /** The oldest undelivered entries that are durable, up to `maxRecords` records (at least one entry). */
   read(maxRecords: number): Promise<SpoolBatch | undefined>
   /** Marks a batch from read() delivered; deletes segments left with nothing to deliver. */
@@ -56,19 +58,14 @@ interface PendingWrite {
 const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024
 const READ_CHUNK_BYTES = 8 * 1024 * 1024
 
-/** The whole entries before a corruption, kept for replay; the damaged file stays beside them for inspection. */
-async function copyPrefix(from: string, to: string, bytes: number): Promise<void> {
-  const data = await readFile(from)
-  await writeFile(to, data.subarray(0, bytes), { flush: true })
-}
-
 function spoolFailed(message: string, cause: unknown): BridgeError {
   return new BridgeError(ErrorCodes.SPOOL_FAILED, message, { cause })
 }
 
 export function createSpool(options: SpoolOptions): Spool {
   const { dir, maxBytes, logger } = options
-  const segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES
+  // Delivered bytes stay on disk until their segment goes: small segments keep that a small part of maxBytes.
+  const segmentBytes = options.segmentBytes ?? Math.max(64 * 1024, Math.min(DEFAULT_SEGMENT_BYTES, Math.floor(maxBytes / 8)))
   const segments: Segment[] = []
   let active: { segment: Segment; handle: FileHandle } | undefined
   let cursor: Position = { seq: 0, offset: 0 }
@@ -100,7 +97,8 @@ export function createSpool(options: SpoolOptions): Spool {
     const { segment, handle } = active
     const frames = batch.map((w) => w.frame)
     const length = frames.reduce((n, f) => n + f.length, 0)
-    await handle.writev(frames)
+    const { bytesWritten } = await handle.writev(frames)
+    if (bytesWritten !== length) throw new Error(`short write: ${bytesWritten} of ${length} bytes`)
     await handle.datasync()
     segment.size += length
     diskBytes += length
@@ -121,10 +119,16 @@ export function createSpool(options: SpoolOptions): Spool {
         entries -= batch.length
         undeliveredBytes -= length
         logger.error({ err: error, entries: batch.length, dir }, 'spool write failed: these events were not stored')
-        // The file may hold part of this batch: a new segment keeps later entries clear of it.
+        // The file may hold part of this batch: cut it back to what is durable, and write on in a new segment.
         const broken = active
         active = undefined
-        void broken?.handle.close().catch(() => undefined)
+        if (broken !== undefined) {
+          void broken.handle
+            .close()
+            .catch(() => undefined)
+            .then(() => truncate(broken.segment.path, broken.segment.size))
+            .catch((cutError: unknown) => logger.warn({ err: cutError, path: broken.segment.path }, 'could not cut a failed write back; it is cut at the next start'))
+        }
         for (const w of batch) w.reject(spoolFailed(`the spool could not write to ${dir}: ${(error as Error).message}`, error))
       },
     )
@@ -151,6 +155,7 @@ export function createSpool(options: SpoolOptions): Spool {
             throw spoolFailed(`spool segment ${segment.path} is corrupt at ${offset + at}: ${frame.reason}`, undefined)
           }
           if (frame.kind === 'incomplete') break
+          if (out.length > 0 && records + frame.entry.records.length > maxRecords) break
           out.push(frame.entry)
           records += frame.entry.records.length
           at = frame.next
@@ -172,15 +177,14 @@ export function createSpool(options: SpoolOptions): Spool {
       if (!done) return
       // The active segment goes too once everything is delivered and nothing is being written to it.
       if (isActive && (writing !== undefined || pending.length > 0)) return
-      if (isActive) {
-        await active!.handle.close()
-        active = undefined
-      }
+      const handle = isActive ? active!.handle : undefined
+      if (isActive) active = undefined
       segments.shift()
       diskBytes -= first.size
-      await unlink(first.path).catch((error: unknown) => logger.warn({ err: error, path: first.path }, 'could not delete a delivered spool segment'))
       const next = segments[0]
-      cursor = next === undefined ? { seq: nextSeq, offset: 0 } : { seq: next.seq, offset: 0 }
+      cursor = next === undefined ? { seq: first.seq + 1, offset: 0 } : { seq: next.seq, offset: 0 }
+      await handle?.close()
+      await unlink(first.path).catch((error: unknown) => logger.warn({ err: error, path: first.path }, 'could not delete a delivered spool segment'))
     }
   }
 
@@ -190,6 +194,9 @@ export function createSpool(options: SpoolOptions): Spool {
     },
     get bytes() {
       return undeliveredBytes
+    },
+    get usedBytes() {
+      return diskBytes + pendingBytes
     },
 
     async open() {
@@ -219,8 +226,9 @@ export function createSpool(options: SpoolOptions): Spool {
               { path: file.path, at: scan.problem.offset, reason: scan.problem.reason, kept: `${file.path}.corrupt` },
               'spool: segment corrupt in the middle; entries after this point were set aside, not replayed',
             )
-            await rename(file.path, `${file.path}.corrupt`)
-            await copyPrefix(`${file.path}.corrupt`, file.path, scan.validEnd)
+            // Copy first, cut second: a crash in between leaves both files whole.
+            await copyFile(file.path, `${file.path}.corrupt`)
+            await truncate(file.path, scan.validEnd)
             size = scan.validEnd
           }
         }
@@ -253,6 +261,7 @@ export function createSpool(options: SpoolOptions): Spool {
     },
 
     async read(maxRecords) {
+      maxRecords = Math.max(1, maxRecords)
       for (const segment of segments) {
         if (segment.seq < cursor.seq) continue
         const offset = segment.seq === cursor.seq ? cursor.offset : 0

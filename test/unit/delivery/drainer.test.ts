@@ -1,0 +1,324 @@
+// The drainer: replays the spool in order, acks only what was delivered, backs off, sets aside what Kafka refuses, stops.
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { createDrainer, type Drainer, type DrainerOptions } from '../../../src/delivery/drainer.js'
+import type { SpoolEntry } from '../../../src/delivery/spool/frame.js'
+import { createSpool, type Spool, type SpoolBatch } from '../../../src/delivery/spool/spool.js'
+import { BridgeError, ErrorCodes } from '../../../src/errors.js'
+import { capturingLogger, entry, ids, idsOf, silent, tempDirs } from './spool-fixtures.js'
+
+const dirs = tempDirs()
+const cleanups: (() => Promise<void>)[] = []
+
+afterEach(async () => {
+  vi.useRealTimers()
+  for (const c of cleanups.splice(0).reverse()) await c()
+  await dirs.cleanup()
+})
+
+const retriable = (): BridgeError => new BridgeError(ErrorCodes.KAFKA_UNAVAILABLE, 'broker away', { retriable: true })
+const final = (): BridgeError => new BridgeError(ErrorCodes.KAFKA_REJECTED, 'record too large')
+
+/** An in-memory spool with the real one's read/ack contract, and a log of the calls made on it. */
+function memorySpool(initial: SpoolEntry[], options: { yieldOnRead?: boolean } = {}) {
+  const queue = [...initial]
+  const calls: string[] = []
+  let epoch = 0
+  const spool: Spool = {
+    async open() {},
+    async append(e) {
+      queue.push(e)
+    },
+    get entries() {
+      return queue.length
+    },
+    get bytes() {
+      return queue.length * 100
+    },
+    get usedBytes() {
+      return queue.length * 100
+    },
+    async read(maxRecords) {
+      calls.push(`read ${maxRecords}`)
+      // Like the real spool's disk read: the event loop turns (without it a loop that never waits would hang the test).
+      if (options.yieldOnRead === true) await new Promise((resolve) => setImmediate(resolve))
+      if (queue.length === 0) return undefined
+      const entries: SpoolEntry[] = []
+      let records = 0
+      for (const e of queue) {
+        if (entries.length > 0 && records + e.records.length > maxRecords) break
+        entries.push(e)
+        records += e.records.length
+      }
+      return { entries, records, bytes: entries.length * 100, end: { seq: epoch, offset: entries.length } }
+    },
+    async ack(batch: SpoolBatch) {
+      calls.push(`ack ${idsOf(batch.entries).join(',')}`)
+      queue.splice(0, batch.end.offset)
+      epoch++
+    },
+    async oldestReceivedAt() {
+      return queue[0]?.receivedAt
+    },
+    async close() {},
+  }
+  return { spool, calls, queue }
+}
+
+function drainer(options: Partial<DrainerOptions> & Pick<DrainerOptions, 'spool' | 'send'>): Drainer {
+  const d = createDrainer({
+    setAside: async () => undefined,
+    onEmpty: () => undefined,
+    logger: silent(),
+    maxBatchRecords: 10,
+    minBackoffMs: 1,
+    maxBackoffMs: 4,
+    ...options,
+  })
+  cleanups.push(() => d.stop(1_000))
+  return d
+}
+
+/** Resolves when `check` holds, polling on real timers (for loops driven by real disk I/O). */
+async function until(check: () => boolean, what: string, ms = 5_000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 1))
+  }
+}
+
+async function realSpool(count: number): Promise<Spool> {
+  const spool = createSpool({ dir: await dirs.make('drainer-'), maxBytes: 1 << 24, logger: silent(), segmentBytes: 2_000 })
+  await spool.open()
+  cleanups.push(() => spool.close())
+  for (let n = 0; n < count; n++) await spool.append(entry(n))
+  return spool
+}
+
+describe('drainer', () => {
+  it('replays a real spool in order, in batches of maxBatchRecords, acks each and says when it is empty', async () => {
+    const spool = await realSpool(25)
+    const sent: string[][] = []
+    const replayed: number[] = []
+    let empty = 0
+    const d = drainer({
+      spool,
+      send: async (entries) => {
+        // Not acked before the send resolved.
+        expect(spool.entries).toBe(25 - sent.flat().length)
+        sent.push(idsOf(entries))
+      },
+      onEmpty: () => empty++,
+      onReplayed: (records) => replayed.push(records),
+      maxBatchRecords: 10,
+    })
+    d.kick()
+    expect(d.running).toBe(true)
+    await until(() => empty > 0, 'onEmpty')
+    expect(sent.flat()).toEqual(ids(0, 25))
+    for (const batch of sent) expect(batch.length).toBeLessThanOrEqual(10)
+    expect(replayed.reduce((a, b) => a + b, 0)).toBe(25)
+    expect(replayed).toEqual(sent.map((b) => b.length))
+    expect(spool.entries).toBe(0)
+    expect(empty).toBe(1)
+    await until(() => !d.running, 'the loop to end')
+    expect(await spool.read(10)).toBeUndefined()
+  })
+
+  it('also replays what is spooled while it runs, before saying it is empty', async () => {
+    const spool = await realSpool(5)
+    const sent: string[] = []
+    let empty = 0
+    let next = 5
+    const d = drainer({
+      spool,
+      send: async (entries) => {
+        sent.push(...idsOf(entries))
+        // A request spooled meanwhile, until 12 entries in all.
+        if (next < 12) await spool.append(entry(next++))
+      },
+      onEmpty: () => {
+        empty++
+        expect(spool.entries).toBe(0)
+      },
+      maxBatchRecords: 2,
+    })
+    d.kick()
+    await until(() => empty > 0, 'onEmpty')
+    expect(sent).toEqual(ids(0, 12))
+  })
+
+  it('on a retriable error backs off (doubling, capped) and retries the same batch without acking it', async () => {
+    vi.useFakeTimers()
+    const { spool, calls } = memorySpool([entry(0), entry(1), entry(2)])
+    const attempts: string[][] = []
+    let failuresLeft = 4
+    const { logger, lines } = capturingLogger()
+    let empty = 0
+    const d = drainer({
+      spool,
+      logger,
+      send: async (entries) => {
+        attempts.push(idsOf(entries))
+        if (failuresLeft-- > 0) throw retriable()
+      },
+      onEmpty: () => empty++,
+      minBackoffMs: 10,
+      maxBackoffMs: 40,
+    })
+    d.kick()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(attempts).toHaveLength(1)
+    // Backoffs 10, 20, 40, 40: retries at t = 10, 30, 70, 110.
+    const at = async (ms: number, count: number) => {
+      await vi.advanceTimersByTimeAsync(ms)
+      expect(attempts, `after ${ms} more ms`).toHaveLength(count)
+    }
+    await at(9, 1)
+    await at(1, 2)
+    await at(19, 2)
+    await at(1, 3)
+    await at(39, 3)
+    await at(1, 4)
+    await at(39, 4)
+    await at(1, 5)
+    for (const a of attempts) expect(a).toEqual(['e-0', 'e-1', 'e-2'])
+    expect(calls.filter((c) => c.startsWith('ack'))).toEqual(['ack e-0,e-1,e-2'])
+    expect(empty).toBe(1)
+    // One warning for the outage, not one per attempt; and one line when it is over.
+    expect(lines.filter((l) => l['msg'] === 'replaying the spool failed; retrying with backoff')).toHaveLength(1)
+    expect(lines.filter((l) => l['msg'] === 'spool drained: delivering straight to Kafka again')).toHaveLength(1)
+  })
+
+  it('sets a batch Kafka refuses for good aside, acks it, and goes on with the next', async () => {
+    const spool = await realSpool(6)
+    const setAside: { ids: string[]; error: unknown }[] = []
+    const sent: string[] = []
+    let empty = 0
+    const refusal = final()
+    const d = drainer({
+      spool,
+      maxBatchRecords: 2,
+      send: async (entries) => {
+        if (idsOf(entries).includes('e-2')) throw refusal
+        sent.push(...idsOf(entries))
+      },
+      setAside: async (entries, error) => {
+        // Kept before the spool lets go of them.
+        expect(spool.entries).toBe(4)
+        setAside.push({ ids: idsOf(entries), error })
+      },
+      onEmpty: () => empty++,
+    })
+    d.kick()
+    await until(() => empty > 0, 'onEmpty')
+    expect(setAside).toEqual([{ ids: ['e-2', 'e-3'], error: refusal }])
+    expect(sent).toEqual(['e-0', 'e-1', 'e-4', 'e-5'])
+    expect(spool.entries).toBe(0)
+  })
+
+  it('calls onEmpty at once (synchronously with the check) on an empty spool, and ends', async () => {
+    const { spool, calls } = memorySpool([])
+    const send = vi.fn(async () => undefined)
+    let empty = 0
+    const d = drainer({ spool, send, onEmpty: () => empty++ })
+    d.kick()
+    expect(empty).toBe(1)
+    await until(() => !d.running, 'the loop to end')
+    expect(send).not.toHaveBeenCalled()
+    expect(calls).toEqual([])
+  })
+
+  it('runs one loop only: kick() while running does not start a second', async () => {
+    const { spool, calls } = memorySpool([entry(0), entry(1)])
+    const pending: (() => void)[] = []
+    const send = vi.fn((_entries: SpoolEntry[]) => new Promise<void>((resolve) => pending.push(resolve)))
+    let empty = 0
+    const d = drainer({ spool, send, maxBatchRecords: 1, onEmpty: () => empty++ })
+    d.kick()
+    await until(() => send.mock.calls.length === 1, 'the first send')
+    for (let i = 0; i < 5; i++) d.kick()
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(send).toHaveBeenCalledTimes(1)
+    expect(calls.filter((c) => c.startsWith('read'))).toHaveLength(1)
+    pending.shift()!()
+    await until(() => send.mock.calls.length === 2, 'the second send')
+    d.kick()
+    pending.shift()!()
+    await until(() => empty > 0, 'onEmpty')
+    expect(send.mock.calls.map(([e]) => idsOf(e))).toEqual([['e-0'], ['e-1']])
+    expect(empty).toBe(1)
+  })
+
+  it('stop() ends a loop that is backing off at once, without another attempt; kick() after stop does nothing', async () => {
+    const { spool, calls } = memorySpool([entry(0)])
+    const send = vi.fn(async () => {
+      throw retriable()
+    })
+    let empty = 0
+    const d = drainer({ spool, send, minBackoffMs: 60_000, maxBackoffMs: 60_000, onEmpty: () => empty++ })
+    d.kick()
+    await until(() => send.mock.calls.length === 1, 'the first attempt')
+    const started = Date.now()
+    await d.stop(30_000)
+    expect(Date.now() - started).toBeLessThan(5_000)
+    expect(d.running).toBe(false)
+    d.kick()
+    expect(d.running).toBe(false)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    expect(send).toHaveBeenCalledTimes(1)
+    expect(calls.filter((c) => c.startsWith('ack'))).toEqual([])
+    expect(empty).toBe(0)
+    expect(spool.entries).toBe(1)
+  })
+
+  it('stop() waits for the batch in flight at most waitMs, and acks nothing after it', async () => {
+    const { spool, calls } = memorySpool([entry(0), entry(1)])
+    let finish: () => void = () => undefined
+    const send = vi.fn(() => new Promise<void>((resolve) => (finish = resolve)))
+    const d = drainer({ spool, send, maxBatchRecords: 1 })
+    d.kick()
+    await until(() => send.mock.calls.length === 1, 'the first send')
+    await d.stop(20)
+    finish()
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    // The batch in flight is acked when it completes; nothing is read or sent after it.
+    expect(send).toHaveBeenCalledTimes(1)
+    expect(calls).toEqual(['read 1', 'ack e-0'])
+    expect(spool.entries).toBe(1)
+  })
+
+  it('backs off, rather than spinning, when reading the spool fails (a damaged segment)', async () => {
+    const { spool } = memorySpool([entry(0)])
+    let reads = 0
+    spool.read = async () => {
+      reads++
+      // Like the real spool: disk I/O, then a refusal.
+      await new Promise((resolve) => setImmediate(resolve))
+      throw new BridgeError(ErrorCodes.SPOOL_FAILED, 'spool segment 1.seg is corrupt at 0: checksum mismatch')
+    }
+    const { logger, lines } = capturingLogger()
+    const d = drainer({ spool, send: async () => undefined, logger, minBackoffMs: 20, maxBackoffMs: 50 })
+    d.kick()
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    await d.stop(100)
+    const errors = lines.filter((l) => l['level'] === 'error').length
+    expect(reads, `spool reads in 100 ms (${errors} error lines logged)`).toBeLessThanOrEqual(10)
+  })
+
+  it('backs off, rather than re-sending at once, when setting a refused batch aside fails (disk full)', async () => {
+    const { spool } = memorySpool([entry(0)], { yieldOnRead: true })
+    const send = vi.fn(async () => {
+      throw final()
+    })
+    const setAside = vi.fn(async () => {
+      throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' })
+    })
+    const d = drainer({ spool, send, setAside, minBackoffMs: 20, maxBackoffMs: 50 })
+    d.kick()
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    await d.stop(100)
+    expect(spool.entries).toBe(1)
+    expect(send.mock.calls.length, 'produce calls of the same refused batch in 100 ms').toBeLessThanOrEqual(10)
+  })
+})
