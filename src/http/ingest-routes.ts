@@ -1,5 +1,5 @@
 // POST /v1/{dv2000|servio}/{source}: admit the sender, hand the raw body to the pipeline, answer per SPEC §2.
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import type { SourceConfig } from '../config/schema.js'
 import { ErrorCodes, isBridgeError, type ErrorCode } from '../errors.js'
 import type { Metrics, RequestOutcome } from '../observability/metrics.js'

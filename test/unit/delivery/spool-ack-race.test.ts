@@ -2,8 +2,7 @@
 import * as realFs from 'node:fs/promises'
 import { readdir } from 'node:fs/promises'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { createSpool, type Spool } from '../../../src/delivery/spool/spool.js'
-import { drainAll, entry, silent, tempDirs } from './spool-fixtures.js'
+import { drainAll, entry, spoolsOnDisk } from './spool-fixtures.js'
 
 /** A promise the test resolves, and one that says when the gated call was reached. */
 function gate() {
@@ -44,21 +43,14 @@ vi.mock('node:fs/promises', async (importOriginal) => {
   }
 })
 
-const dirs = tempDirs()
-const spools: Spool[] = []
+const spools = spoolsOnDisk({ maxBytes: 1 << 20 })
+const dirs = spools.dirs
+const openSpool = spools.open
 afterEach(async () => {
   gates.unlink = undefined
   gates.openSegment = undefined
-  await Promise.all(spools.splice(0).map((s) => s.close().catch(() => undefined)))
-  await dirs.cleanup()
+  await spools.cleanup()
 })
-
-async function openSpool(dir: string): Promise<Spool> {
-  const spool = createSpool({ dir, maxBytes: 1 << 20, logger: silent() })
-  spools.push(spool)
-  await spool.open()
-  return spool
-}
 
 describe('spool: an append that opens a segment while an ack deletes the last delivered one', () => {
   it('reads the new entry back, now and after a restart (it was acknowledged as durable)', async () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import type { SpoolEntry } from '../../../src/delivery/spool/frame.js'
-import type { Spool } from '../../../src/delivery/spool/spool.js'
+import { createSpool, type Spool, type SpoolOptions } from '../../../src/delivery/spool/spool.js'
 import { createLogger, type Logger } from '../../../src/observability/logger.js'
 
 export const HASH = 'c'.repeat(64)
@@ -20,6 +20,25 @@ export function tempDirs() {
     },
     async cleanup(): Promise<void> {
       await Promise.all(made.splice(0).map((dir) => rm(dir, { recursive: true, force: true })))
+    },
+  }
+}
+
+/** Real spools on temp folders; `cleanup` (in afterEach) closes them and removes the folders. */
+export function spoolsOnDisk(defaults: Partial<SpoolOptions> = {}) {
+  const dirs = tempDirs()
+  const opened: Spool[] = []
+  return {
+    dirs,
+    async open(dir: string, options: Partial<SpoolOptions> = {}): Promise<Spool> {
+      const spool = createSpool({ dir, maxBytes: 64 * 1024 * 1024, logger: silent(), ...defaults, ...options })
+      opened.push(spool)
+      await spool.open()
+      return spool
+    },
+    async cleanup(): Promise<void> {
+      await Promise.all(opened.splice(0).map((s) => s.close().catch(() => undefined)))
+      await dirs.cleanup()
     },
   }
 }

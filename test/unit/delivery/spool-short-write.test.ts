@@ -1,8 +1,7 @@
 // The spool when the disk takes only part of a group commit: Node's writev then resolves with a short count, not an error.
 import type * as fsPromises from 'node:fs/promises'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { createSpool, type Spool } from '../../../src/delivery/spool/spool.js'
-import { drainAll, entry, silent, tempDirs } from './spool-fixtures.js'
+import { drainAll, entry, spoolsOnDisk } from './spool-fixtures.js'
 
 /**
  * A segment file can grow to `bytes` at most. Past it the first write stops short and the next fails (ENOSPC, EFBIG);
@@ -37,20 +36,13 @@ vi.mock('node:fs/promises', async (importOriginal) => {
   }
 })
 
-const dirs = tempDirs()
-const spools: Spool[] = []
+const spools = spoolsOnDisk({ maxBytes: 1 << 20 })
+const dirs = spools.dirs
+const openSpool = spools.open
 afterEach(async () => {
   limit.bytes = Number.POSITIVE_INFINITY
-  await Promise.all(spools.splice(0).map((s) => s.close().catch(() => undefined)))
-  await dirs.cleanup()
+  await spools.cleanup()
 })
-
-async function openSpool(dir: string): Promise<Spool> {
-  const spool = createSpool({ dir, maxBytes: 1 << 20, logger: silent() })
-  spools.push(spool)
-  await spool.open()
-  return spool
-}
 
 describe('spool: a write the disk takes only in part', () => {
   it('acknowledges no entry that is not on disk', async () => {

@@ -3,24 +3,14 @@ import { appendFile, readdir, readFile, stat, truncate, unlink, writeFile } from
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { encodeFrame, FRAME_HEADER_BYTES, type SpoolEntry } from '../../../src/delivery/spool/frame.js'
-import { createSpool, type Spool, type SpoolOptions } from '../../../src/delivery/spool/spool.js'
+import { createSpool, type Spool } from '../../../src/delivery/spool/spool.js'
 import { BridgeError, ErrorCodes, httpStatusOf } from '../../../src/errors.js'
-import { capturingLogger, drainAll, entry, ids, idsOf, silent, tempDirs } from './spool-fixtures.js'
+import { capturingLogger, drainAll, entry, ids, idsOf, silent, spoolsOnDisk } from './spool-fixtures.js'
 
-const dirs = tempDirs()
-const open: Spool[] = []
-
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.close().catch(() => undefined)))
-  await dirs.cleanup()
-})
-
-async function openSpool(dir: string, options: Partial<SpoolOptions> = {}): Promise<Spool> {
-  const spool = createSpool({ dir, maxBytes: 64 * 1024 * 1024, logger: silent(), ...options })
-  open.push(spool)
-  await spool.open()
-  return spool
-}
+const spools = spoolsOnDisk()
+const dirs = spools.dirs
+const openSpool = spools.open
+afterEach(() => spools.cleanup())
 
 async function segmentFiles(dir: string): Promise<string[]> {
   return (await readdir(dir)).filter((n) => n.endsWith('.seg')).sort()
