@@ -71,6 +71,13 @@ export const configSchema = z
         bodyLimitBytes: z.int().positive().default(1_048_576),
         /** Honour X-Forwarded-For for the allow-lists: only behind a proxy you run. */
         trustProxy: z.boolean().default(false),
+        /** Serve HTTPS: the senders put their secret in the URL, so it should not cross a network in clear. */
+        tls: z
+          .strictObject({
+            certFile: z.string().min(1),
+            keyFile: z.string().min(1),
+          })
+          .optional(),
       })
       .prefault({}),
     kafka: z

@@ -1,7 +1,8 @@
 // The fastify instance: raw-body parsing, JSON errors from our codes, redacted request logs, and the routes.
+import { readFileSync } from 'node:fs'
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify'
 import type { BridgeConfig } from '../config/schema.js'
-import { httpStatusOf, isBridgeError } from '../errors.js'
+import { BridgeError, ErrorCodes, httpStatusOf, isBridgeError } from '../errors.js'
 import { redactUrl, type Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import type { Pipeline } from '../pipeline.js'
@@ -17,9 +18,22 @@ export interface HttpDeps {
   readiness: () => Promise<Readiness>
 }
 
+function tlsOptions(config: BridgeConfig): { https: { cert: Buffer; key: Buffer } } | Record<string, never> {
+  const tls = config.http.tls
+  if (tls === undefined) return {}
+  try {
+    return { https: { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } }
+  } catch (error) {
+    throw new BridgeError(ErrorCodes.CONFIG_INVALID, `http.tls: cannot read ${(error as NodeJS.ErrnoException).path ?? 'the certificate or key'}: ${(error as Error).message}`, {
+      cause: error,
+    })
+  }
+}
+
 export function buildHttp(deps: HttpDeps): FastifyInstance {
   const { config, logger } = deps
   const app = Fastify({
+    ...tlsOptions(config),
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.http.bodyLimitBytes,
     trustProxy: config.http.trustProxy,
