@@ -14,6 +14,7 @@ import { createSchemaTexts } from './delivery/spool/schema-texts.js'
 import { createSpool, type Spool } from './delivery/spool/spool.js'
 import type { Readiness } from './http/health-routes.js'
 import { buildHttp } from './http/server.js'
+import { ErrorCodes, isBridgeError } from './errors.js'
 import type { Logger } from './observability/logger.js'
 import { createMetrics, type Metrics } from './observability/metrics.js'
 import { createPipeline, type Pipeline } from './pipeline.js'
@@ -98,6 +99,9 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
       logger.error({ file, reason: (error as Error).message }, 'spooled entries Kafka refuses for good were written aside')
     },
     onEmpty: () => deliverer.resume(),
+    // A registry refusal (an incompatible subject) is for an operator to fix: the entries wait for it.
+    // Kafka's final refusals (a record over a topic's size limit) are set aside so the rest flows.
+    isFinal: (error) => isBridgeError(error) && (error.code === ErrorCodes.KAFKA_REJECTED || error.code === ErrorCodes.SPOOL_FAILED),
     onReplayed: (records) => metrics.replayed.inc(records),
     logger,
     maxBatchRecords: config.kafka.maxBatchRecords,

@@ -1,7 +1,6 @@
 // `hotel-kafka-bridge serve`: start-up order, listening, and the SIGTERM drain.
 import { buildApp } from '../app.js'
 import { loadConfig } from '../config/load.js'
-import { isBridgeError } from '../errors.js'
 import { createLogger } from '../observability/logger.js'
 
 const DRAIN_LIMIT_MS = 30_000
@@ -49,6 +48,6 @@ export async function serve(configFile: string | undefined, env: NodeJS.ProcessE
     process.exit(1)
   })
   process.on('unhandledRejection', (reason) => {
-    logger.error({ err: isBridgeError(reason) ? reason : reason }, 'unhandled rejection')
+    logger.error({ err: reason }, 'unhandled rejection')
   })
 }

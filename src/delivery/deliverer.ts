@@ -30,7 +30,13 @@ export interface DelivererOptions {
   onSpooled: () => void
 }
 
-const isRetriable = (error: unknown): boolean => isBridgeError(error) && error.retriable
+/**
+ * What the spool should take rather than the sender get a 503 for: outages, and refusals by Kafka or the
+ * registry (an incompatible subject, a topic's size limit or ACL), which an operator can fix while the event
+ * waits on disk. DV2000 never retries: a 503 would lose it.
+ */
+const spoolable = (error: unknown): boolean =>
+  isBridgeError(error) && (error.retriable || error.code === ErrorCodes.KAFKA_REJECTED || error.code === ErrorCodes.REGISTRY_REJECTED)
 
 export function createDeliverer(options: DelivererOptions): Deliverer {
   const { batcher, spool, schemaIds, schemaTexts, ackTimeoutMs, logger, onSpooled } = options
@@ -62,7 +68,7 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
   function enterSpooling(reason: unknown): void {
     if (mode === 'spooling') return
     mode = 'spooling'
-    logger.warn({ err: reason }, 'Kafka or the registry is not answering in time: accepting into the local spool')
+    logger.warn({ err: reason }, 'Kafka or the registry did not take the records: accepting into the local spool')
   }
 
   async function toSpool(records: readonly PreparedRecord[], receivedAt: Date): Promise<Stored> {
@@ -112,7 +118,7 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
         try {
           out = await wire(records)
         } catch (error) {
-          if (!isRetriable(error)) throw error
+          if (!spoolable(error)) throw error
           enterSpooling(error)
           return toSpool(records, receivedAt)
         }
@@ -123,7 +129,7 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
         await acknowledged(out)
         return 'delivered'
       } catch (error) {
-        if (!isRetriable(error)) throw error
+        if (!spoolable(error)) throw error
         enterSpooling(error)
         // Requests still queued for Kafka follow this one into the spool, in their order.
         batcher.failQueued(error)

@@ -7,11 +7,13 @@ export interface DrainerOptions {
   spool: Spool
   /** Delivers the entries' records to Kafka (acks=all); rejects with a retriable or a final error. */
   send: (entries: SpoolEntry[]) => Promise<void>
-  /** Keeps entries Kafka will never take (a final error), so they neither block the spool nor get lost. */
+  /** Keeps entries Kafka will never take (see isFinal), so they neither block the spool nor get lost. */
   setAside: (entries: SpoolEntry[], error: unknown) => Promise<void>
   /** Called, synchronously with the check, when the spool has nothing left: delivery may go direct again. */
   onEmpty: () => void
   onReplayed?: (records: number) => void
+  /** Errors no wait will cure: the batch is set aside. Default: not `retriable`. Anything else is retried. */
+  isFinal?: (error: unknown) => boolean
   logger: Logger
   maxBatchRecords: number
   minBackoffMs?: number
@@ -26,10 +28,11 @@ export interface Drainer {
   stop(waitMs: number): Promise<void>
 }
 
-const isRetriable = (error: unknown): boolean => (error as { retriable?: boolean } | null)?.retriable === true
+const notRetriable = (error: unknown): boolean => (error as { retriable?: boolean } | null)?.retriable !== true
 
 export function createDrainer(options: DrainerOptions): Drainer {
   const { spool, send, setAside, onEmpty, onReplayed, logger, maxBatchRecords } = options
+  const isFinal = options.isFinal ?? notRetriable
   const minBackoff = options.minBackoffMs ?? 200
   const maxBackoff = options.maxBackoffMs ?? 5_000
   let loop: Promise<void> | undefined
@@ -63,7 +66,7 @@ export function createDrainer(options: DrainerOptions): Drainer {
       try {
         await send(batch.entries)
       } catch (error) {
-        if (!isRetriable(error)) {
+        if (isFinal(error)) {
           logger.error({ err: error, entries: batch.entries.length, records: batch.records }, 'Kafka or the registry refused spooled records for good; set aside in the spool folder')
           await setAside(batch.entries, error)
           await spool.ack(batch)

@@ -173,7 +173,7 @@ describe('deliverer: into the spool', () => {
     expect(calls).toHaveLength(1)
     expect(await spooledIds(spool)).toEqual(['e-1', 'e-2', 'e-3'])
     expect(spooled()).toBe(2)
-    expect(lines.filter((l) => l['msg'] === 'Kafka or the registry is not answering in time: accepting into the local spool')).toHaveLength(1)
+    expect(lines.filter((l) => l['msg'] === 'Kafka or the registry did not take the records: accepting into the local spool')).toHaveLength(1)
   })
 
   it('spools a request Kafka does not acknowledge within ackTimeoutMs, and fails what queued behind it', async () => {
@@ -207,22 +207,29 @@ describe('deliverer: into the spool', () => {
     expect(await spooledIds(spool)).toEqual(['e-1'])
   })
 
-  it('rethrows a non-retriable error (Kafka or the registry refusing) without spooling', async () => {
+  it('spools what Kafka or the registry refuses (an operator can fix that; a 503 would lose a DV2000 event), and rethrows anything else', async () => {
     const { batcher, calls, failQueued } = manualBatcher()
     const { ids } = idsForAll()
     const { deliverer, spool } = await setup({ batcher, schemaIds: ids })
-    const refused = new BridgeError(ErrorCodes.KAFKA_REJECTED, 'record too large')
     const result = deliverer.deliver([prepared(1)], new Date())
-    calls[0]!.reject(refused)
-    await expect(result).rejects.toBe(refused)
-    expect(failQueued).not.toHaveBeenCalled()
+    calls[0]!.reject(new BridgeError(ErrorCodes.KAFKA_REJECTED, 'record too large'))
+    await expect(result).resolves.toBe('spooled')
+    expect(failQueued).toHaveBeenCalledTimes(1)
+    expect(deliverer.mode).toBe('spooling')
+    expect(await spooledIds(spool)).toEqual(['e-1'])
 
     const registry = fakeSchemaIds({})
     const other = await setup({ batcher, schemaIds: registry.ids })
-    const error = await other.deliverer.deliver([prepared(2)], new Date()).catch((e: unknown) => e)
-    expect((error as BridgeError).code).toBe(ErrorCodes.REGISTRY_REJECTED)
-    for (const d of [deliverer, other.deliverer]) expect(d.mode).toBe('direct')
-    expect(spool.entries + other.spool.entries).toBe(0)
+    await expect(other.deliverer.deliver([prepared(2)], new Date())).resolves.toBe('spooled')
+    expect(await spooledIds(other.spool)).toEqual(['e-2'])
+
+    const third = await setup({ batcher, schemaIds: idsForAll().ids })
+    const pending = third.deliverer.deliver([prepared(3)], new Date())
+    const bug = new BridgeError(ErrorCodes.ENCODING_FAILED, 'a source emitted a value its schema does not fit')
+    calls.at(-1)!.reject(bug)
+    await expect(pending).rejects.toBe(bug)
+    expect(third.deliverer.mode).toBe('direct')
+    expect(third.spool.entries).toBe(0)
   })
 
   it('answers SPOOL_FULL (503) when neither Kafka nor the spool can take the event', async () => {

@@ -217,6 +217,33 @@ describe('drainer', () => {
     expect(spool.entries).toBe(0)
   })
 
+  it('holds a batch its isFinal says is not final (a registry refusal an operator can fix) and delivers it once accepted', async () => {
+    const spool = await realSpool(3)
+    const setAside = vi.fn(async () => undefined)
+    const sent: string[] = []
+    let refusals = 0
+    let empty = 0
+    const incompatible = new BridgeError(ErrorCodes.REGISTRY_REJECTED, 'incompatible with the subject')
+    const d = drainer({
+      spool,
+      isFinal: (error) => error instanceof BridgeError && error.code === ErrorCodes.KAFKA_REJECTED,
+      send: async (entries) => {
+        if (refusals < 3) {
+          refusals++
+          throw incompatible
+        }
+        sent.push(...idsOf(entries))
+      },
+      setAside,
+      onEmpty: () => empty++,
+    })
+    d.kick()
+    await until(() => empty > 0, 'onEmpty')
+    expect(refusals).toBe(3)
+    expect(setAside).not.toHaveBeenCalled()
+    expect(sent).toEqual(['e-0', 'e-1', 'e-2'])
+  })
+
   it('calls onEmpty at once (synchronously with the check) on an empty spool, and ends', async () => {
     const { spool, calls } = memorySpool([])
     const send = vi.fn(async () => undefined)
