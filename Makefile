@@ -46,7 +46,8 @@ stop:
 	@bash scripts/run-bridge.sh --stop
 
 test: install typecheck lint stack-up
-	npx vitest run
+	npx vitest run --reporter=default --reporter=json --outputFile.json=var/test-results.json
+	@node -e 'const r=require("./var/test-results.json");console.log(`$${r.numPassedTests} passed, $${r.numFailedTests} failed, $${r.numPendingTests} skipped`)'
 
 test-unit: install
 	npx vitest run --project unit
