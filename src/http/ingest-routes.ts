@@ -45,7 +45,9 @@ export function registerIngestRoutes(app: FastifyInstance, { pipeline, metrics, 
           })
         } catch (error) {
           if (isBridgeError(error)) {
-            metrics.requests.inc({ source: request.params.source, outcome: outcomeOfError[error.code] ?? 'rejected' })
+            // An unknown id is not a label: anyone could otherwise grow the metrics without bound.
+            const source = error.code === ErrorCodes.UNKNOWN_SOURCE ? '(unknown)' : request.params.source
+            metrics.requests.inc({ source, outcome: outcomeOfError[error.code] ?? 'rejected' })
             request.log.warn({ source: request.params.source, code: error.code }, error.message)
           }
           throw error

@@ -3,6 +3,7 @@ import { BridgeError, ErrorCodes } from '../../errors.js'
 import { bodyText } from '../body-text.js'
 import { toInt32 } from '../coerce.js'
 import { memberSpans, sliceOf } from '../json-span.js'
+import { shown } from '../shown.js'
 import { normaliseMessage } from './message.js'
 import { categoryName, eventName } from './names.js'
 import { occurredAt } from './timestamp.js'
@@ -25,14 +26,14 @@ function requiredInt(packet: Record<string, unknown>, name: string): number {
   const value = packet[name]
   if (value === undefined || value === null) throw badInput(`field "${name}" is missing`)
   const n = toInt32(value)
-  if (n === undefined) throw badInput(`field "${name}" must be an integer, got ${JSON.stringify(value)}`)
+  if (n === undefined) throw badInput(`field "${name}" must be an integer, got ${shown(value)}`)
   return n
 }
 
 function requiredText(packet: Record<string, unknown>, name: string): string {
   const value = packet[name]
   if (value === undefined || value === null) throw badInput(`field "${name}" is missing`)
-  if (typeof value !== 'string') throw badInput(`field "${name}" must be a string, got ${JSON.stringify(value)}`)
+  if (typeof value !== 'string') throw badInput(`field "${name}" must be a string, got ${shown(value)}`)
   return value
 }
 

@@ -4,6 +4,7 @@ import { bodyText } from '../body-text.js'
 import { actionOf, entityOf } from './names.js'
 import { repeatedKey } from './repeated-keys.js'
 import type { ServioChange } from './types.js'
+import { shown } from '../shown.js'
 
 /** A decimal string id ("12766", " 12766 "); a sign is let through only to be refused as "not positive". */
 const DECIMAL_ID = /^\s*-?\d+\s*$/
@@ -14,12 +15,6 @@ function badInput(reason: string, cause?: unknown): BridgeError {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-/** A value as a reason shows it: its JSON, cut short. */
-function shown(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value)
-  return text.length > 40 ? `${text.slice(0, 37)}...` : text
 }
 
 /** A key as a path shows it: bare when it is a plain name, quoted when it is not, so stray spaces are visible. */

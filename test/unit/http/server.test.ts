@@ -48,7 +48,7 @@ function setup(pipelineResult: (request: IngestRequest) => Promise<IngestOutcome
 
 describe('ingest routes', () => {
   it('maps each refusal to its SPEC status and never calls the pipeline for them', async () => {
-    const { app, calls } = setup()
+    const { app, calls, metrics } = setup()
     const body = '{"category":3}'
     const post = (url: string, headers: Record<string, string> = {}) => app.inject({ method: 'POST', url, payload: body, headers: { 'content-type': 'application/json', ...headers } })
 
@@ -72,6 +72,10 @@ describe('ingest routes', () => {
     expect([first.statusCode, second.statusCode, third.statusCode]).toEqual([200, 200, 429])
     expect(Number(third.headers['retry-after'])).toBeGreaterThanOrEqual(1)
     expect(calls).toHaveLength(2)
+    const text = await metrics.registry.metrics()
+    expect(text).toContain('bridge_requests_total{source="(unknown)",outcome="unknown_source"} 2')
+    expect(text).not.toContain('source="nobody"')
+    expect(text).toContain('bridge_requests_total{source="slow",outcome="rate_limited"} 1')
   })
 
   it('hands the exact bytes, content type and address to the pipeline, whatever the content type', async () => {
