@@ -23,12 +23,3 @@ export function withWireHeader(schemaId: number, body: Buffer): Buffer {
   body.copy(out, HEADER_BYTES)
   return out
 }
-
-export function encodeWire(schemaId: number, type: avsc.Type, value: unknown): Buffer {
-  return withWireHeader(schemaId, encodeBody(type, value))
-}
-
-export function schemaIdOf(wire: Buffer): number {
-  if (wire.length < HEADER_BYTES || wire.readUInt8(0) !== MAGIC_BYTE) throw new Error('not in the Confluent wire format')
-  return wire.readUInt32BE(1)
-}

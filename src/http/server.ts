@@ -39,6 +39,8 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
     trustProxy: config.http.trustProxy,
     // DV2000 opens a connection per event; idle keep-alive sockets only hold memory.
     keepAliveTimeout: 5_000,
+    // A sender that trickles its request holds a socket: one event is small, 30 s is plenty.
+    requestTimeout: 30_000,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     genReqId: () => crypto.randomUUID(),
