@@ -1,12 +1,11 @@
 // DV2000 end to end: real HTTP in, real Kafka out, values decoded through the real registry.
-import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { rawPostExample, roomUpdateText } from '../fixtures/dv2000/index.js'
 import { DV2000_SECRET, startBridge, type RunningBridge } from './support/bridge.js'
 import { consume, post, registryClient, type ConsumedRecord } from './support/kafka.js'
 
-const fixture = (name: string): string => readFileSync(new URL(`../fixtures/dv2000/${name}`, import.meta.url), 'utf8')
-const ROOM_UPDATE = fixture('room-update.json')
-const RAW_POST_EXAMPLE = readFileSync(new URL('../fixtures/dv2000/raw-post-example.txt', import.meta.url))
+const ROOM_UPDATE = roomUpdateText()
+const RAW_POST_EXAMPLE = rawPostExample()
 
 function packet(category: number, event: number, message: unknown, serviceId = 1064): string {
   return JSON.stringify({
