@@ -29,12 +29,14 @@ export function formatPath(path: readonly PropertyKey[]): string {
 }
 
 /** Validates an already-parsed object (tests build configs this way). */
-export function validateConfig(raw: unknown, origin = 'config'): BridgeConfig {
+export function validateConfig(raw: unknown, origin = 'config', overrides: readonly EnvOverride[] = []): BridgeConfig {
   const result = configSchema.safeParse(raw ?? {})
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
       const key = formatPath(issue.path)
-      return `  - ${key === '' ? '(top level)' : key}: ${issue.message}`
+      // A value from the environment is fixed there, not in the file: say which variable set it.
+      const from = overrides.find((o) => key === formatPath(o.path) || key.startsWith(`${formatPath(o.path)}[`))
+      return `  - ${key === '' ? '(top level)' : key}: ${issue.message}${from === undefined ? '' : ` (set by ${from.variable})`}`
     })
     throw invalid(`${origin} is invalid:\n${lines.join('\n')}`)
   }
@@ -63,6 +65,6 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv): Lo
     }
   }
   const overrides = applyEnvOverrides(raw as Record<string, unknown>, env)
-  const config = validateConfig(raw, path === undefined ? 'config (from the environment)' : `config file ${path}`)
+  const config = validateConfig(raw, path === undefined ? 'config (from the environment)' : `config file ${path}`, overrides)
   return { config, file: path, overrides }
 }

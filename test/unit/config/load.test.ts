@@ -258,6 +258,12 @@ sources:
   it('answers an override that is not even YAML with CONFIG_INVALID naming the variable', () => {
     const error = bridgeErrorOf(() => loadConfig(file, { BRIDGE_HTTP_PORT: '{' }))
     expect(error.code).toBe(ErrorCodes.CONFIG_INVALID)
-    expect(error.message).toMatch(/BRIDGE_HTTP_PORT|http\.port/)
+    expect(error.message).toContain('http.port: Invalid input: expected number, received string (set by BRIDGE_HTTP_PORT)')
+  })
+
+  it('names the variable behind a bad value inside a source, and only that one', () => {
+    const error = bridgeErrorOf(() => loadConfig(file, { BRIDGE_SOURCES_FRONT_DESK_SECRETS: 'short', BRIDGE_LOG_LEVEL: 'debug' }))
+    expect(error.message).toContain('sources[0].secrets[0]: a secret must be at least 8 characters (set by BRIDGE_SOURCES_FRONT_DESK_SECRETS)')
+    expect(error.message).not.toContain('BRIDGE_LOG_LEVEL')
   })
 })
