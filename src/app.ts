@@ -65,6 +65,8 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
   const kafka = deps.kafka ?? createKafkaEdge(config, logger)
   const spool = createSpool({ dir: spoolDir, maxBytes: config.spool.maxBytes, logger })
   const schemaTexts = createSchemaTexts(spoolDir, [...schemas.values()])
+  // The outcome of the last produce call: while spooling, the drainer's attempts say whether Kafka is back.
+  let lastProduceOk = true
   const batcher = createBatcher({
     send: (records) => kafka.send(records),
     lingerMs: config.kafka.lingerMs,
@@ -73,7 +75,8 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
       metrics.batches.inc({ result: error === undefined ? 'ok' : 'error' })
       metrics.batchRecords.observe(records)
       metrics.batchSeconds.observe(seconds)
-      metrics.kafkaUp.set(error === undefined ? 1 : 0)
+      lastProduceOk = error === undefined
+      metrics.kafkaUp.set(lastProduceOk ? 1 : 0)
       if (error !== undefined) logger.debug({ err: error, records }, 'produce call failed')
     },
   })
@@ -148,9 +151,9 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
 
   async function readiness(): Promise<Readiness> {
     const spooling = deliverer.mode === 'spooling' || spool.entries > 0
-    const reachable = kafka.prepared && (kafka.state === 'connected' || (await kafka.probe()))
+    const reachable = kafka.prepared && (spooling ? lastProduceOk : kafka.state === 'connected' || (await kafka.probe()))
     const spoolRoom = spool.usedBytes < config.spool.maxBytes
-    const base = { kafka: reachable ? 'connected' : kafka.state, spool: { entries: spool.entries, bytes: spool.bytes, usedBytes: spool.usedBytes, maxBytes: config.spool.maxBytes } }
+    const base = { kafka: reachable ? 'connected' : 'unreachable', spool: { entries: spool.entries, bytes: spool.bytes, usedBytes: spool.usedBytes, maxBytes: config.spool.maxBytes } }
     if (!spooling && reachable) return { ready: true, delivering: 'kafka', ...base }
     if (spoolRoom) return { ready: true, delivering: 'spool', ...base }
     return { ready: false, delivering: 'none', detail: 'the spool is full and Kafka is not taking its backlog', ...base }

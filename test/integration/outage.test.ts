@@ -137,6 +137,8 @@ describe('Kafka outage', () => {
     expect(during.filter((status) => status === 202).length).toBeGreaterThanOrEqual(55)
     const ready = await waitDelivering(bridge.url, 'spool')
     expect(ready).toMatchObject({ status: 'ready', delivering: 'spool' })
+    // Once a produce call has failed, readiness says Kafka is unreachable rather than the last good state.
+    await expect.poll(async () => ((await (await fetch(`${bridge.url}/readyz`)).json()) as { kafka: string }).kafka, { timeout: 30_000, interval: 500 }).toBe('unreachable')
     expect((ready['spool'] as { entries: number }).entries).toBeGreaterThan(0)
     // The operator's view of the same backlog, from the command line, while the bridge runs.
     const file = join(s.dir, 'status.yaml')
