@@ -1,5 +1,4 @@
 // Wires the bridge from a validated config: schemas, registry ids, Kafka, spool, batching, pipeline, HTTP. Never listens.
-import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { createSchemaIds, type SchemaIds } from './avro/registry.js'
@@ -9,8 +8,8 @@ import { createBatcher, type Batcher } from './delivery/batcher.js'
 import { createDeliverer, type Deliverer } from './delivery/deliverer.js'
 import { createDrainer, type Drainer } from './delivery/drainer.js'
 import { createKafkaEdge, type KafkaEdge } from './delivery/kafka.js'
-import { encodeFrame, type SpoolEntry } from './delivery/spool/frame.js'
 import { createSchemaTexts } from './delivery/spool/schema-texts.js'
+import { setAside } from './delivery/spool/set-aside.js'
 import { createSpool, type Spool } from './delivery/spool/spool.js'
 import type { Readiness } from './http/health-routes.js'
 import { buildHttp } from './http/server.js'
@@ -94,12 +93,9 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
   drainer = createDrainer({
     spool,
     send: (entries) => deliverer.sendSpooled(entries),
-    setAside: async (entries: SpoolEntry[], error) => {
-      const dir = join(spoolDir, 'rejected')
-      await mkdir(dir, { recursive: true })
-      const file = join(dir, `${Date.now()}-${entries.length}.frames`)
-      await writeFile(file, Buffer.concat(entries.map(encodeFrame)), { flush: true })
-      logger.error({ file, reason: (error as Error).message }, 'spooled entries Kafka refuses for good were written aside')
+    setAside: async (entries, error) => {
+      const file = await setAside(spoolDir, entries)
+      logger.error({ file, entries: entries.length, reason: (error as Error).message }, 'spooled entries Kafka refuses for good were written aside')
     },
     onEmpty: () => deliverer.resume(),
     // A registry refusal (an incompatible subject) is for an operator to fix: the entries wait for it.

@@ -1,7 +1,12 @@
 // Spool frames: what is written is read back byte for byte; a torn frame is 'incomplete', a damaged one 'corrupt', never a throw.
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { encodeFrame, FRAME_HEADER_BYTES, MAX_FRAME_PAYLOAD, readFrame, type SpoolEntry } from '../../../src/delivery/spool/frame.js'
+import { setAside } from '../../../src/delivery/spool/set-aside.js'
+import { entry } from './spool-fixtures.js'
 
 const HASH_A = 'a'.repeat(64)
 const HASH_B = 'b'.repeat(64)
@@ -134,6 +139,26 @@ describe('encodeFrame / readFrame', () => {
       const read = readFrame(Buffer.concat([header, payload]), 0)
       expect(read.kind).toBe('corrupt')
       if (read.kind === 'corrupt') expect(read.reason).toMatch(/^unreadable entry: /)
+    }
+  })
+})
+
+describe('setAside', () => {
+  it('keeps each refused batch in a file of its own, readable frame by frame, even two in the same millisecond', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hkb-aside-'))
+    try {
+      const first = await setAside(dir, [entry(1), entry(2)])
+      const second = await setAside(dir, [entry(3), entry(4)])
+      expect(first).not.toBe(second)
+      expect((await readdir(join(dir, 'rejected'))).sort()).toHaveLength(2)
+      const data = await readFile(second)
+      const one = readFrame(data, 0)
+      expect(one.kind).toBe('entry')
+      if (one.kind !== 'entry') return
+      const two = readFrame(data, one.next)
+      expect(two.kind === 'entry' && [...one.entry.records, ...two.entry.records].map((r) => r.headers['event_id'])).toEqual(['e-3', 'e-4'])
+    } finally {
+      await rm(dir, { recursive: true, force: true })
     }
   })
 })
