@@ -58,6 +58,19 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     return out
   }
 
+  /** Delivers or spools; an event that could not be stored is logged here, with its id (STYLE 7), and rethrown. */
+  async function store(source: SourceConfig, records: readonly BridgeRecord[], request: IngestRequest, eventId: string) {
+    try {
+      return await sink.deliver(encode(source, records), request.receivedAt)
+    } catch (error) {
+      logger.error(
+        { err: error, event_id: eventId, source: source.id, records: records.length, code: isBridgeError(error) ? error.code : undefined },
+        'event not stored: neither Kafka nor the spool took it',
+      )
+      throw error
+    }
+  }
+
   function deadLetter(source: SourceConfig, request: IngestRequest, eventId: string, reason: string): BridgeRecord {
     return {
       topic: DEAD_LETTER_TOPIC,
@@ -90,7 +103,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         const reason = badInput ? error.message : `the bridge failed to read this body: ${(error as Error).message}`
         // A parser bug must not cost the event either: it goes to the dead letter like bad input.
         if (!badInput) logger.error({ err: error, event_id: eventId, source: source.id }, 'source component threw; body dead-lettered')
-        const stored = await sink.deliver(encode(source, [deadLetter(source, request, eventId, reason)]), request.receivedAt)
+        const stored = await store(source, [deadLetter(source, request, eventId, reason)], request, eventId)
         logger.warn({ event_id: eventId, source: source.id, reason, bytes: request.body.length, stored }, 'body refused; raw body kept for the dead letter topic')
         return { status: 'rejected', eventId, reason, stored }
       }
@@ -99,7 +112,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         metrics.unconvertible.inc({ source: source.id }, result.warnings.length)
         logger.warn({ event_id: result.eventId, source: source.id, warnings: result.warnings }, 'accepted with fields that could not be typed')
       }
-      const stored = await sink.deliver(encode(source, result.records), request.receivedAt)
+      const stored = await store(source, result.records, request, result.eventId)
       return { status: stored === 'delivered' ? 'produced' : 'spooled', eventId: result.eventId, batchId: result.batchId, records: result.records.length }
     },
     plannedTopics() {

@@ -82,8 +82,8 @@ export function registerIngestRoutes(app: FastifyInstance, { pipeline, metrics, 
             records: outcome.records,
           })
         } catch (error) {
+          // Logged by the pipeline, with the event's id; here only counted and answered.
           metrics.requests.inc({ source: source.id, outcome: 'unavailable' })
-          request.log.error({ err: error, source: source.id, code: isBridgeError(error) ? error.code : undefined }, 'event not stored; answered 503')
           throw error
         } finally {
           stop()
