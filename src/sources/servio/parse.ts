@@ -19,7 +19,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 /** A key as a path shows it: bare when it is a plain name, quoted when it is not, so stray spaces are visible. */
 function pathKey(key: string): string {
-  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? key : JSON.stringify(key)
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? key : shown(key)
 }
 
 /**
@@ -59,7 +59,7 @@ export function parseServio(body: Buffer): ServioChange[] {
   const changes: ServioChange[] = []
   for (const actionKey of Object.keys(batch)) {
     const action = actionOf(actionKey)
-    if (action === undefined) throw badInput(`unknown action ${JSON.stringify(actionKey)}: a batch holds only Add, Update and Delete`)
+    if (action === undefined) throw badInput(`unknown action ${shown(actionKey)}: a batch holds only Add, Update and Delete`)
     const lists = batch[actionKey]
     const actionPath = pathKey(actionKey)
     if (lists === null) continue
@@ -67,7 +67,7 @@ export function parseServio(body: Buffer): ServioChange[] {
     for (const entityKey of Object.keys(lists)) {
       const entity = entityOf(entityKey)
       if (entity === undefined) {
-        throw badInput(`unknown entity ${JSON.stringify(entityKey)} in ${actionPath}: expected Clients, Companies, Guests or Rooms`)
+        throw badInput(`unknown entity ${shown(entityKey)} in ${actionPath}: expected Clients, Companies, Guests or Rooms`)
       }
       const ids = lists[entityKey]
       const listPath = `${actionPath}.${pathKey(entityKey)}`
