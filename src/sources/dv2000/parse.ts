@@ -1,7 +1,6 @@
 // One DV2000 POST body to a typed event, or a BAD_INPUT error saying what is wrong with it.
-import { BridgeError, ErrorCodes } from '../../errors.js'
-import { bodyText } from '../body-text.js'
 import { toInt32 } from '../coerce.js'
+import { badInput, parseJsonBody } from '../json-body.js'
 import { memberSpans, sliceOf } from '../json-span.js'
 import { shown } from '../shown.js'
 import { normaliseMessage } from './message.js'
@@ -16,10 +15,6 @@ export type ParsedDv2000 = Omit<Dv2000Event, 'event_id' | 'source' | 'received_a
   /** Documented message fields that could not be typed; their values stay in message_json. */
   unconvertible: string[]
   utf8: boolean
-}
-
-function badInput(reason: string, cause?: unknown): BridgeError {
-  return new BridgeError(ErrorCodes.BAD_INPUT, reason, { cause })
 }
 
 function requiredInt(packet: Record<string, unknown>, name: string): number {
@@ -38,14 +33,7 @@ function requiredText(packet: Record<string, unknown>, name: string): string {
 }
 
 export function parseDv2000(body: Buffer): ParsedDv2000 {
-  if (body.length === 0) throw badInput('the body is empty')
-  const { text, utf8 } = bodyText(body)
-  let packet: unknown
-  try {
-    packet = JSON.parse(text)
-  } catch (error) {
-    throw badInput(`the body is not valid JSON: ${(error as Error).message}`, error)
-  }
+  const { value: packet, text, utf8 } = parseJsonBody(body)
   if (typeof packet !== 'object' || packet === null || Array.isArray(packet)) {
     throw badInput('the body must be a JSON object (a DV2000 event packet)')
   }

@@ -1,17 +1,12 @@
 // One Servio webhook body to its changes in body order, or a BAD_INPUT error naming the path that is wrong.
-import { BridgeError, ErrorCodes } from '../../errors.js'
-import { bodyText } from '../body-text.js'
+import { badInput, parseJsonBody } from '../json-body.js'
+import { shown } from '../shown.js'
 import { actionOf, entityOf } from './names.js'
 import { repeatedKey } from './repeated-keys.js'
 import type { ServioChange } from './types.js'
-import { shown } from '../shown.js'
 
 /** A decimal string id ("12766", " 12766 "); a sign is let through only to be refused as "not positive". */
 const DECIMAL_ID = /^\s*-?\d+\s*$/
-
-function badInput(reason: string, cause?: unknown): BridgeError {
-  return new BridgeError(ErrorCodes.BAD_INPUT, reason, { cause })
-}
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -46,14 +41,7 @@ function idAt(item: unknown, path: string): number {
  * Anything else is refused whole, never dropped: the pipeline keeps the raw body in the dead letter.
  */
 export function parseServio(body: Buffer): ServioChange[] {
-  if (body.length === 0) throw badInput('the body is empty')
-  const { text } = bodyText(body)
-  let batch: unknown
-  try {
-    batch = JSON.parse(text)
-  } catch (error) {
-    throw badInput(`the body is not valid JSON: ${(error as Error).message}`, error)
-  }
+  const { value: batch, text } = parseJsonBody(body)
   if (!isObject(batch)) throw badInput(`the body must be a JSON object of Add, Update and Delete, got ${shown(batch)}`)
 
   const changes: ServioChange[] = []
