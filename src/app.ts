@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import { createSchemaIds, type SchemaIds } from './avro/registry.js'
 import { loadSchemas } from './avro/schemas.js'
 import type { BridgeConfig } from './config/schema.js'
+import { waitAtMost } from './deadline.js'
 import { createBatcher, type Batcher } from './delivery/batcher.js'
 import { createDeliverer, type Deliverer } from './delivery/deliverer.js'
 import { createDrainer, type Drainer } from './delivery/drainer.js'
@@ -177,9 +178,7 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
       clearTimeout(retry)
       await http.close()
       await drainer?.stop(2_000)
-      let timer: NodeJS.Timeout | undefined
-      await Promise.race([batcher.flush(), new Promise<void>((resolve) => (timer = setTimeout(resolve, FLUSH_LIMIT_MS)))])
-      clearTimeout(timer)
+      if (!(await waitAtMost(batcher.flush(), FLUSH_LIMIT_MS))) logger.warn({ limitMs: FLUSH_LIMIT_MS }, 'Kafka did not take the last records in time; those acknowledged as spooled stay in the spool')
       await spool.close()
       await kafka.close()
     },

@@ -1,5 +1,6 @@
 // The delivery policy: straight to Kafka while it answers in time; otherwise, and until the spool is empty, the spool.
 import { withWireHeader } from '../avro/encoder.js'
+import { within } from '../deadline.js'
 import type { SchemaIds } from '../avro/registry.js'
 import { BridgeError, ErrorCodes, isBridgeError } from '../errors.js'
 import type { Logger } from '../observability/logger.js'
@@ -90,17 +91,14 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
   }
 
   function acknowledged(wireRecords: OutboundRecord[]): Promise<void> {
-    let timer: NodeJS.Timeout | undefined
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new BridgeError(ErrorCodes.KAFKA_UNAVAILABLE, `Kafka did not acknowledge within ${ackTimeoutMs} ms`, { retriable: true })),
-        ackTimeoutMs,
-      )
-    })
     const delivered = batcher.deliver(wireRecords)
     // After a timeout the send goes on; if it succeeds too, the replay is a duplicate (at-least-once).
     delivered.catch(() => undefined)
-    return Promise.race([delivered, late]).finally(() => clearTimeout(timer))
+    return within(
+      delivered,
+      ackTimeoutMs,
+      () => new BridgeError(ErrorCodes.KAFKA_UNAVAILABLE, `Kafka did not acknowledge within ${ackTimeoutMs} ms`, { retriable: true }),
+    )
   }
 
   return {

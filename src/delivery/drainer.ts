@@ -1,4 +1,5 @@
 // Replays the spool to Kafka in order, one batch at a time, with backoff while Kafka or the registry is away.
+import { waitAtMost } from '../deadline.js'
 import type { Logger } from '../observability/logger.js'
 import type { SpoolEntry } from './spool/frame.js'
 import type { Spool } from './spool/spool.js'
@@ -109,9 +110,7 @@ export function createDrainer(options: DrainerOptions): Drainer {
       stopped = true
       wake?.()
       if (loop === undefined) return
-      let timer: NodeJS.Timeout | undefined
-      await Promise.race([loop, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))])
-      clearTimeout(timer)
+      await waitAtMost(loop, waitMs)
     },
   }
 }

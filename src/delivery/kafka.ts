@@ -1,6 +1,7 @@
 // The kafkajs edge: one client, an idempotent acks=all producer, topic creation, and errors wrapped into ours.
 import { Kafka, logLevel, Partitioners, type LogEntry, type SASLOptions } from 'kafkajs'
 import type { BridgeConfig } from '../config/schema.js'
+import { within } from '../deadline.js'
 import { BridgeError, ErrorCodes } from '../errors.js'
 import type { Logger } from '../observability/logger.js'
 import type { OutboundRecord } from './types.js'
@@ -172,11 +173,7 @@ export function createKafkaEdge(config: BridgeConfig, logger: Logger): KafkaEdge
     },
     async probe() {
       try {
-        let timer: NodeJS.Timeout | undefined
-        const timeout = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error('probe timed out')), options.connectionTimeoutMs)
-        })
-        await Promise.race([admin.describeCluster(), timeout]).finally(() => clearTimeout(timer))
+        await within(admin.describeCluster(), options.connectionTimeoutMs, () => new Error('probe timed out'))
         if (state !== 'closed') state = 'connected'
         return true
       } catch {
