@@ -10,6 +10,11 @@ export interface JsonBody {
   utf8: boolean
 }
 
+/** A JSON object: not null, not an array. */
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
 export function badInput(reason: string, cause?: unknown): BridgeError {
   return new BridgeError(ErrorCodes.BAD_INPUT, reason, { cause })
 }

@@ -1,5 +1,6 @@
 // The `message` node of a DV2000 event to the typed hospitality record; the node itself is kept as sent.
 import { toBoolean, toInt32, toText } from '../coerce.js'
+import { isJsonObject } from '../json-body.js'
 import { memberSpans, sliceOf, type Span } from '../json-span.js'
 import type { Dv2000Message } from './types.js'
 
@@ -21,8 +22,8 @@ export interface NormalisedMessage {
  * (`"guestid": 15478364`) is taken from its JSON text, so no digit is lost to floating point.
  */
 export function normaliseMessage(node: unknown, text: string, span: Span | undefined): NormalisedMessage {
-  if (typeof node !== 'object' || node === null || Array.isArray(node)) return { message: null, unconvertible: [] }
-  const fields = node as Record<string, unknown>
+  if (!isJsonObject(node)) return { message: null, unconvertible: [] }
+  const fields = node
   const spans = span === undefined ? undefined : memberSpans(text, span)
   const unconvertible: string[] = []
   const message = {} as Record<keyof Dv2000Message, string | number | boolean | null>

@@ -1,6 +1,6 @@
 // One DV2000 POST body to a typed event, or a BAD_INPUT error saying what is wrong with it.
 import { toInt32 } from '../coerce.js'
-import { badInput, parseJsonBody } from '../json-body.js'
+import { badInput, isJsonObject, parseJsonBody } from '../json-body.js'
 import { memberSpans, sliceOf } from '../json-span.js'
 import { shown } from '../shown.js'
 import { normaliseMessage } from './message.js'
@@ -34,10 +34,8 @@ function requiredText(packet: Record<string, unknown>, name: string): string {
 
 export function parseDv2000(body: Buffer): ParsedDv2000 {
   const { value: packet, text, utf8 } = parseJsonBody(body)
-  if (typeof packet !== 'object' || packet === null || Array.isArray(packet)) {
-    throw badInput('the body must be a JSON object (a DV2000 event packet)')
-  }
-  const fields = packet as Record<string, unknown>
+  if (!isJsonObject(packet)) throw badInput('the body must be a JSON object (a DV2000 event packet)')
+  const fields = packet
   const category = requiredInt(fields, 'category')
   const event = requiredInt(fields, 'event')
   const serviceId = requiredInt(fields, 'service_id')

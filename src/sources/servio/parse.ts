@@ -1,5 +1,5 @@
 // One Servio webhook body to its changes in body order, or a BAD_INPUT error naming the path that is wrong.
-import { badInput, parseJsonBody } from '../json-body.js'
+import { badInput, isJsonObject, parseJsonBody } from '../json-body.js'
 import { shown } from '../shown.js'
 import { actionOf, entityOf } from './names.js'
 import { repeatedKey } from './repeated-keys.js'
@@ -7,10 +7,6 @@ import type { ServioChange } from './types.js'
 
 /** A decimal string id ("12766", " 12766 "); a sign is let through only to be refused as "not positive". */
 const DECIMAL_ID = /^\s*-?\d+\s*$/
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
 
 /** A key as a path shows it: bare when it is a plain name, quoted when it is not, so stray spaces are visible. */
 function pathKey(key: string): string {
@@ -42,7 +38,7 @@ function idAt(item: unknown, path: string): number {
  */
 export function parseServio(body: Buffer): ServioChange[] {
   const { value: batch, text } = parseJsonBody(body)
-  if (!isObject(batch)) throw badInput(`the body must be a JSON object of Add, Update and Delete, got ${shown(batch)}`)
+  if (!isJsonObject(batch)) throw badInput(`the body must be a JSON object of Add, Update and Delete, got ${shown(batch)}`)
 
   const changes: ServioChange[] = []
   for (const actionKey of Object.keys(batch)) {
@@ -51,7 +47,7 @@ export function parseServio(body: Buffer): ServioChange[] {
     const lists = batch[actionKey]
     const actionPath = pathKey(actionKey)
     if (lists === null) continue
-    if (!isObject(lists)) throw badInput(`${actionPath} must be an object of Clients, Companies, Guests and Rooms, or null, got ${shown(lists)}`)
+    if (!isJsonObject(lists)) throw badInput(`${actionPath} must be an object of Clients, Companies, Guests and Rooms, or null, got ${shown(lists)}`)
     for (const entityKey of Object.keys(lists)) {
       const entity = entityOf(entityKey)
       if (entity === undefined) {
