@@ -1,7 +1,10 @@
 // Environment overrides: every config key has a BRIDGE_* variable derived from its path.
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
+import { envSegment } from './env-names.js'
 import { configSchema, dv2000SourceSchema, servioSourceSchema } from './schema.js'
+
+export { envSegment }
 
 type Path = readonly (string | number)[]
 
@@ -10,13 +13,6 @@ export interface EnvOverride {
   path: Path
 }
 
-/** `bodyLimitBytes` → `BODY_LIMIT_BYTES`; a source id `front-desk` → `FRONT_DESK`. */
-export function envSegment(name: string): string {
-  return name
-    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-    .replace(/[^A-Za-z0-9]+/g, '_')
-    .toUpperCase()
-}
 
 function unwrap(schema: z.ZodType): z.ZodType {
   let current: z.ZodType = schema
@@ -25,6 +21,9 @@ function unwrap(schema: z.ZodType): z.ZodType {
       current = current.unwrap() as z.ZodType
     } else if (current instanceof z.ZodPrefault) {
       current = current.unwrap() as z.ZodType
+    } else if (current instanceof z.ZodPipe) {
+      // A transform after validation (schemaRegistry's credentials): the keys are those of its input.
+      current = current.in as z.ZodType
     } else {
       return current
     }
@@ -59,6 +58,14 @@ function envScalar(raw: string, leaf: z.ZodType): unknown {
  * taken as it is. Lists are comma-separated, or a JSON array when one item holds a comma.
  */
 function envValue(raw: string, leaf: z.ZodType): unknown {
+  if (leaf instanceof z.ZodUnion) {
+    // http.trustProxy: false, a number of hops, or a list of addresses; zod judges the result.
+    const text = raw.trim()
+    if (/^(true|false)$/i.test(text)) return text.toLowerCase() === 'true'
+    if (/^\d+$/.test(text)) return Number(text)
+    const list = (leaf.options as z.ZodType[]).find((option) => unwrap(option) instanceof z.ZodArray)
+    return list === undefined ? raw : envValue(raw, unwrap(list))
+  }
   if (leaf instanceof z.ZodArray) {
     const element = unwrap(leaf.element as z.ZodType)
     if (raw.trim().startsWith('[') && raw.trim().endsWith(']')) {
@@ -103,8 +110,10 @@ function setPath(target: Record<string, unknown>, path: Path, value: unknown): v
  */
 export function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): EnvOverride[] {
   const applied: EnvOverride[] = []
+  const known = new Set(['BRIDGE_CONFIG'])
   for (const { path, leaf } of topLevel) {
     const variable = `BRIDGE_${path.map(envSegment).join('_')}`
+    known.add(variable)
     const value = env[variable]
     if (value === undefined) continue
     setPath(raw, path, envValue(value, leaf))
@@ -117,13 +126,46 @@ export function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.Proc
     if (typeof id !== 'string') return
     for (const [key, leaf] of sourceKeys) {
       const variable = `BRIDGE_SOURCES_${envSegment(id)}_${envSegment(key)}`
+      known.add(variable)
       const value = env[variable]
       if (value === undefined) continue
       ;(source as Record<string, unknown>)[key] = envValue(value, leaf)
       applied.push({ variable, path: ['sources', index, key] })
     }
   })
+  const stray = Object.keys(env).filter((name) => name.startsWith('BRIDGE_') && !known.has(name))
+  if (stray.length > 0) throw new StrayVariablesError(stray.sort().map((name) => strayMessage(name, known)))
   return applied
+}
+
+/** BRIDGE_* variables that set nothing: a typo there would otherwise leave a secret or a broker silently unset. */
+export class StrayVariablesError extends Error {
+  constructor(readonly lines: string[]) {
+    super(lines.join('\n'))
+  }
+}
+
+function strayMessage(name: string, known: ReadonlySet<string>): string {
+  const what = name.startsWith('BRIDGE_SOURCES_') ? 'no configured source and key' : 'no config key'
+  let best: string | undefined
+  let bestDistance = Math.max(3, Math.floor(name.length / 5))
+  for (const candidate of known) {
+    const distance = editDistance(name, candidate)
+    if (distance <= bestDistance) [best, bestDistance] = [candidate, distance]
+  }
+  return `  - ${name}: matches ${what}${best === undefined ? '' : ` (did you mean ${best}?)`}`
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+    }
+    previous = current
+  }
+  return previous[b.length]!
 }
 
 /** Every top-level variable name, for the README and `--help`. */

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parse as parseYaml, YAMLParseError } from 'yaml'
 import { BridgeError, ErrorCodes } from '../errors.js'
-import { applyEnvOverrides, type EnvOverride } from './env.js'
+import { applyEnvOverrides, StrayVariablesError, type EnvOverride } from './env.js'
 import { configSchema, type BridgeConfig } from './schema.js'
 
 export interface LoadedConfig {
@@ -64,7 +64,13 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv): Lo
       throw invalid(`config file ${path} must hold a YAML mapping at the top level`)
     }
   }
-  const overrides = applyEnvOverrides(raw as Record<string, unknown>, env)
+  let overrides: EnvOverride[]
+  try {
+    overrides = applyEnvOverrides(raw as Record<string, unknown>, env)
+  } catch (error) {
+    if (!(error instanceof StrayVariablesError)) throw error
+    throw invalid(`the environment is invalid:\n${error.lines.join('\n')}`)
+  }
   const config = validateConfig(raw, path === undefined ? 'config (from the environment)' : `config file ${path}`, overrides)
   return { config, file: path, overrides }
 }

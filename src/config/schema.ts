@@ -1,6 +1,7 @@
 // The configuration contract (SPEC §7): every key, its type, its default and its bounds.
 import { BlockList, isIP } from 'node:net'
 import { z } from 'zod'
+import { envSegment } from './env-names.js'
 
 const cidr = z.string().refine(isCidr, { message: 'must be an IPv4 or IPv6 address or CIDR block, e.g. 10.0.0.0/8' })
 
@@ -60,6 +61,39 @@ export const servioSourceSchema = z.strictObject({
 
 export const sourceSchema = z.discriminatedUnion('type', [dv2000SourceSchema, servioSourceSchema])
 
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
+
+/**
+ * A registry URL's `user:password@` moves into Basic auth, so no log line, error or metric can print it with
+ * the URL; credentials over plain http to another machine would cross the network in clear and are refused.
+ * Messages never quote the URL or the credentials.
+ */
+function credentialsOutOfUrl(
+  registry: { url: string; username?: string | undefined; password?: string | undefined },
+  ctx: z.RefinementCtx,
+): { url: string; username?: string | undefined; password?: string | undefined } {
+  const url = new URL(registry.url)
+  let { username, password } = registry
+  if (url.username !== '' || url.password !== '') {
+    if (username !== undefined || password !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['url'], message: 'holds credentials while schemaRegistry.username/password are set too: keep one of them' })
+      return registry
+    }
+    username = decodeURIComponent(url.username)
+    password = decodeURIComponent(url.password)
+    url.username = ''
+    url.password = ''
+  }
+  if (username !== undefined && url.protocol === 'http:' && !LOOPBACK_HOSTS.has(url.hostname)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['url'],
+      message: 'carries credentials over plain http:// to another host, where anyone on the way can read them: use https://',
+    })
+  }
+  return { url: url.href.replace(/\/$/, ''), username, password }
+}
+
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, { message: 'must be host:port' })
 
 export const configSchema = z
@@ -69,8 +103,17 @@ export const configSchema = z
         host: z.string().min(1).default('0.0.0.0'),
         port: z.int().min(0).max(65535).default(8080),
         bodyLimitBytes: z.int().positive().default(1_048_576),
-        /** Honour X-Forwarded-For for the allow-lists: only behind a proxy you run. */
-        trustProxy: z.boolean().default(false),
+        /**
+         * Whose X-Forwarded-For to believe for the allow-lists: false (nobody: the peer is the client), the number
+         * of proxies in front of the bridge, or their addresses/CIDRs. `true` would believe every hop.
+         */
+        trustProxy: z
+          .union([z.boolean(), z.int().min(0).max(32), z.array(cidr).min(1)])
+          .default(false)
+          .refine((value) => value !== true, {
+            message:
+              'true would believe every X-Forwarded-For hop, so any client could claim an allowed address: give the number of proxies in front of the bridge (e.g. 1) or their addresses (e.g. ["10.0.0.5"])',
+          }),
         /** Serve HTTPS: the senders put their secret in the URL, so it should not cross a network in clear. */
         tls: z
           .strictObject({
@@ -113,11 +156,12 @@ export const configSchema = z
       .prefault({}),
     schemaRegistry: z
       .strictObject({
-        url: z.url().default('http://127.0.0.1:8081'),
+        url: z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' }).default('http://127.0.0.1:8081'),
         username: z.string().optional(),
         password: z.string().optional(),
       })
-      .prefault({}),
+      .prefault({})
+      .transform(credentialsOutOfUrl),
     topicPrefix: z
       .string()
       .regex(/^[A-Za-z0-9._-]*$/, { message: 'may hold only letters, digits, ".", "_" and "-"' })
@@ -137,9 +181,18 @@ export const configSchema = z
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>()
+    const byVariable = new Map<string, string>()
     config.sources.forEach((source, index) => {
       if (seen.has(source.id)) {
         ctx.addIssue({ code: 'custom', path: ['sources', index, 'id'], message: `duplicate source id "${source.id}"` })
+      } else {
+        // front-desk and front_desk would both be set by BRIDGE_SOURCES_FRONT_DESK_*: one secret for two sources.
+        const prefix = `BRIDGE_SOURCES_${envSegment(source.id)}_`
+        const other = byVariable.get(prefix)
+        if (other !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['sources', index, 'id'], message: `"${source.id}" and "${other}" share the environment variables ${prefix}*: rename one` })
+        }
+        byVariable.set(prefix, source.id)
       }
       seen.add(source.id)
     })

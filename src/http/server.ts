@@ -1,11 +1,14 @@
 // The fastify instance: raw-body parsing, JSON errors from our codes, redacted request logs, and the routes.
 import { readFileSync } from 'node:fs'
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify'
+import { parse as parseQuery } from 'node:querystring'
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { BridgeConfig } from '../config/schema.js'
 import { BridgeError, ErrorCodes, httpStatusOf, isBridgeError } from '../errors.js'
-import { redactUrl, type Logger } from '../observability/logger.js'
+import type { Logger } from '../observability/logger.js'
+import { redactUrl } from '../observability/redact.js'
 import type { Metrics } from '../observability/metrics.js'
 import type { Pipeline } from '../pipeline.js'
+import { trustFunction } from './client-address.js'
 import { registerHealthRoutes, type Readiness } from './health-routes.js'
 import { registerIngestRoutes } from './ingest-routes.js'
 import { createSourceGuard } from './source-guard.js'
@@ -36,7 +39,7 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
     ...tlsOptions(config),
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.http.bodyLimitBytes,
-    trustProxy: config.http.trustProxy,
+    trustProxy: trustFunction(config.http.trustProxy),
     // DV2000 opens a connection per event; idle keep-alive sockets only hold memory.
     keepAliveTimeout: 5_000,
     // A sender that trickles its request holds a socket: one event is small, 30 s is plenty.
@@ -44,6 +47,13 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     genReqId: () => crypto.randomUUID(),
+    // node's querystring: the same decoding the log redaction judges keys by (observability/redact.ts).
+    routerOptions: { querystringParser: (query) => parseQuery(query) as Record<string, unknown> },
+    // The router's own refusals (a malformed URL, an over-long parameter) would echo the raw URL, secret and all.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      const status = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400
+      void reply.status(status).send({ status: 'error', error: error.code, message: `the URL ${redactUrl(request.url)} is not valid` })
+    },
   })
   app.setReplySerializer((payload) => JSON.stringify(payload))
 
@@ -69,7 +79,7 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
     return reply.code(status).send({ status: 'error', error: error.code ?? 'INTERNAL', message: status === 500 ? 'internal error' : error.message })
   })
   app.setNotFoundHandler((request, reply) => {
-    return reply.code(404).send({ status: 'error', error: 'NOT_FOUND', message: `no route ${request.method} ${redactUrl(request.url.split('?')[0] ?? '')}` })
+    return reply.code(404).send({ status: 'error', error: 'NOT_FOUND', message: `no route ${request.method} ${redactUrl(request.url).split('?')[0]}` })
   })
 
   registerHealthRoutes(app, deps)

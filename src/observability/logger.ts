@@ -1,5 +1,6 @@
 // The process logger: pino, with secrets redacted by path so no call site has to remember.
 import { pino, type Logger, type LevelWithSilent } from 'pino'
+import { redactUrl } from './redact.js'
 
 export type { Logger }
 
@@ -47,11 +48,4 @@ export function serializeRequest(request: LoggedRequest): Record<string, unknown
     remoteAddress: request.ip,
     userAgent: request.headers?.['user-agent'],
   }
-}
-
-/** The URL with the value of every `token` query parameter (and any userinfo) replaced. */
-export function redactUrl(url: string): string {
-  const q = url.indexOf('?')
-  if (q === -1) return url
-  return url.slice(0, q) + url.slice(q).replace(/([?&](?:token|access_token|secret)=)[^&#]*/gi, '$1[redacted]')
 }

@@ -97,6 +97,42 @@ describe('validateConfig', () => {
     expect(invalid(raw)).toMatch(message)
   })
 
+  it('takes trustProxy as false, a hop count or proxy addresses, and refuses true saying why', () => {
+    expect(validateConfig({ http: { trustProxy: 2 } }).http.trustProxy).toBe(2)
+    expect(validateConfig({ http: { trustProxy: ['10.0.0.5', '::1'] } }).http.trustProxy).toEqual(['10.0.0.5', '::1'])
+    expect(invalid({ http: { trustProxy: true } })).toMatch(/http\.trustProxy: true would believe every X-Forwarded-For hop/)
+    expect(invalid({ http: { trustProxy: ['10.0.0.0/33'] } })).toMatch(/http\.trustProxy/)
+    expect(invalid({ http: { trustProxy: -1 } })).toMatch(/http\.trustProxy/)
+    expect(bridgeErrorOf(() => loadConfig(undefined, { BRIDGE_HTTP_TRUST_PROXY: 'TRUE' })).message).toMatch(/true would believe every hop|set by BRIDGE_HTTP_TRUST_PROXY/)
+    expect(loadConfig(undefined, { BRIDGE_HTTP_TRUST_PROXY: '1' }).config.http.trustProxy).toBe(1)
+    expect(loadConfig(undefined, { BRIDGE_HTTP_TRUST_PROXY: 'false' }).config.http.trustProxy).toBe(false)
+  })
+
+  it('refuses two source ids that one BRIDGE_SOURCES_<ID>_* variable would set', () => {
+    const message = invalid({ sources: [dv2000, { ...dv2000, id: 'front_desk' }, { ...dv2000, id: 'Front.Desk' }] })
+    expect(message).toMatch(/sources\[1\]\.id: "front_desk" and "front-desk" share the environment variables BRIDGE_SOURCES_FRONT_DESK_\*/)
+    expect(message).toMatch(/sources\[2\]\.id: "Front.Desk" and "front_desk"/)
+  })
+
+  it('moves a registry URL\'s credentials into Basic auth, and never prints them when it refuses one', () => {
+    const moved = validateConfig({ schemaRegistry: { url: 'https://bridge:s%40cret-pass@registry.example.com:8081/apis/ccompat/v7' } })
+    expect(moved.schemaRegistry).toEqual({ url: 'https://registry.example.com:8081/apis/ccompat/v7', username: 'bridge', password: 's@cret-pass' })
+    expect(validateConfig({ schemaRegistry: { url: 'http://u:local-pass@127.0.0.1:8081' } }).schemaRegistry.url).toBe('http://127.0.0.1:8081')
+    const refusals = [
+      invalid({ schemaRegistry: { url: 'http://bridge:clear-pass@registry.example.com:8081' } }),
+      invalid({ schemaRegistry: { url: 'https://bridge:clear-pass@registry.example.com', username: 'other' } }),
+      invalid({ schemaRegistry: { url: 'http://registry.example.com', username: 'u', password: 'clear-pass' } }),
+      invalid({ schemaRegistry: { url: 'ftp://bridge:clear-pass@registry.example.com' } }),
+      invalid({ kafka: { brokers: ['bridge:clear-pass@kafka:9092'] } }),
+    ]
+    expect(refusals[0]).toMatch(/schemaRegistry\.url: carries credentials over plain http:\/\/ to another host/)
+    expect(refusals[1]).toMatch(/schemaRegistry\.url: holds credentials while schemaRegistry\.username\/password are set too/)
+    expect(refusals[2]).toMatch(/schemaRegistry\.url: carries credentials over plain http/)
+    expect(refusals[3]).toMatch(/schemaRegistry\.url: must be an http/)
+    expect(refusals[4]).toMatch(/kafka\.brokers\[0\]: must be host:port/)
+    for (const message of refusals) expect(message).not.toContain('clear-pass')
+  })
+
   it('refuses a duplicate source id, naming the second one', () => {
     const message = invalid({ sources: [dv2000, { ...dv2000, type: 'servio', secrets: ['another-secret'] }] })
     expect(message).toMatch(/sources\[1\]\.id: duplicate source id "front-desk"/)
@@ -155,12 +191,12 @@ sources:
       BRIDGE_SCHEMA_REGISTRY_URL: 'http://registry.internal:8081/apis/ccompat/v7',
       BRIDGE_SOURCES_FRONT_DESK_SECRETS: 'x12345678,y12345678',
       BRIDGE_TOPIC_PREFIX: 'hotel1.',
-      BRIDGE_HTTP_TRUST_PROXY: 'true',
+      BRIDGE_HTTP_TRUST_PROXY: '10.0.0.5, 10.9.0.0/16',
       UNRELATED: 'ignored',
     })
     const { config } = loaded
     expect(config.http.port).toBe(9090)
-    expect(config.http.trustProxy).toBe(true)
+    expect(config.http.trustProxy).toEqual(['10.0.0.5', '10.9.0.0/16'])
     expect(config.kafka.brokers).toEqual(['a:1', 'b:2'])
     expect(config.schemaRegistry.url).toBe('http://registry.internal:8081/apis/ccompat/v7')
     expect(config.topicPrefix).toBe('hotel1.')
@@ -205,6 +241,19 @@ sources:
     expect(loaded.file).toBeUndefined()
     expect(loaded.config.http.port).toBe(9091)
     expect(loaded.config.http.host).toBe('0.0.0.0')
+  })
+
+  it('refuses BRIDGE_* variables that set nothing, suggesting the name meant', () => {
+    const error = bridgeErrorOf(() =>
+      loadConfig(file, { BRIDGE_HTTP_PROT: '9090', BRIDGE_SOURCES_FRONT_DSK_SECRETS: 'x12345678', BRIDGE_SOURCES_NOBODY_AT_ALL_SECRETS: 'x12345678', BRIDGE_SOURCES: '[]', BRIDGE_CONFIG: file }),
+    )
+    expect(error.code).toBe(ErrorCodes.CONFIG_INVALID)
+    expect(error.message).toContain('BRIDGE_HTTP_PROT: matches no config key (did you mean BRIDGE_HTTP_PORT?)')
+    expect(error.message).toContain('BRIDGE_SOURCES_FRONT_DSK_SECRETS: matches no configured source and key (did you mean BRIDGE_SOURCES_FRONT_DESK_SECRETS?)')
+    expect(error.message).toMatch(/BRIDGE_SOURCES_NOBODY_AT_ALL_SECRETS: matches no configured source and key/)
+    expect(error.message).toMatch(/BRIDGE_SOURCES: matches no config key/)
+    expect(error.message).not.toContain('BRIDGE_CONFIG')
+    expect(error.message).not.toContain('x12345678')
   })
 
   it('names the key when an override is not valid', () => {

@@ -1,4 +1,5 @@
 // The HTTP contract of SPEC §2 at the edge: status codes, refusal before the body, and no secret in any log line.
+import { connect } from 'node:net'
 import { Writable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { validateConfig } from '../../../src/config/load.js'
@@ -10,7 +11,10 @@ import type { IngestOutcome, IngestRequest, Pipeline } from '../../../src/pipeli
 
 const SECRET = 'unit-secret-123'
 
-function setup(pipelineResult: (request: IngestRequest) => Promise<IngestOutcome> = async () => ({ status: 'produced', eventId: 'e-1', records: 1 })) {
+function setup(
+  pipelineResult: (request: IngestRequest) => Promise<IngestOutcome> = async () => ({ status: 'produced', eventId: 'e-1', records: 1 }),
+  http: Record<string, unknown> = {},
+) {
   const lines: string[] = []
   const destination = new Writable({
     write(chunk, _encoding, done) {
@@ -19,7 +23,7 @@ function setup(pipelineResult: (request: IngestRequest) => Promise<IngestOutcome
     },
   })
   const config = validateConfig({
-    http: { bodyLimitBytes: 1024 },
+    http: { bodyLimitBytes: 1024, ...http },
     sources: [
       { id: 'desk', type: 'dv2000', secrets: [SECRET] },
       { id: 'office-only', type: 'dv2000', secrets: [SECRET], allowCidrs: ['10.1.0.0/16'] },
@@ -135,6 +139,77 @@ describe('ingest routes', () => {
     expect(log).not.toContain(SECRET)
     expect(log).not.toContain('wrong-guess-999')
     expect(log).not.toContain(Buffer.from(`u:${SECRET}`).toString('base64'))
+  })
+
+  it('redacts a query secret by what its key decodes to, however it is spelled, and still accepts %74oken', async () => {
+    const { app, lines, calls } = setup()
+    const spellings = ['%74oken', 'TOKEN', 'Token', '%54%4F%4B%45%4E', '%2574oken', 'to%6Ben', 'access_token', 't%6fken', '%74oken%20']
+    for (const key of spellings) {
+      await app.inject({ method: 'POST', url: `/v1/dv2000/desk?a=1&${key}=${SECRET}&b=2`, payload: '{}' })
+      await app.inject({ method: 'POST', url: `/v1/dv2000/nobody?${key}=${SECRET}`, payload: '{}' })
+    }
+    // The query parser decodes %74 to t: the sender is accepted, and its secret is still not logged.
+    expect(calls.length).toBeGreaterThanOrEqual(2)
+    await app.inject({ method: 'POST', url: `/v1/dv2000/desk?token=${SECRET}&token=${SECRET}x`, payload: '{}' })
+    await app.inject({ method: 'POST', url: `/v1/dv2000/desk?${SECRET}`, payload: '{}' })
+    const log = lines.join('')
+    expect(log).toContain('incoming request')
+    expect(log).toContain('a=1')
+    expect(log).not.toContain(SECRET)
+  })
+
+  it('keeps secrets out of logs and answers for raw request targets that bypass a client library', async () => {
+    const { app, lines } = setup()
+    await app.listen({ host: '127.0.0.1', port: 0 })
+    const { port } = app.server.address() as { port: number }
+    const targets = [
+      `http://user:${SECRET}@127.0.0.1:${port}/v1/dv2000/nobody`,
+      `http://user:${SECRET}@127.0.0.1:${port}/v1/dv2000/desk?x=1`,
+      `/v1/dv2000/desk?%74oken=${SECRET}#frag`,
+      `/v1/dv2000/%ZZ?token=${SECRET}`,
+      `/nowhere/${'%'}?%74oken=${SECRET}`,
+    ]
+    const answers: string[] = []
+    for (const target of targets) {
+      answers.push(
+        await new Promise<string>((resolve, reject) => {
+          const socket = connect(port, '127.0.0.1', () => socket.end(`POST ${target} HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`))
+          let text = ''
+          socket.on('data', (chunk: Buffer) => (text += chunk.toString()))
+          socket.on('end', () => resolve(text))
+          socket.on('error', reject)
+        }),
+      )
+    }
+    await app.close()
+    expect(answers.every((a) => /^HTTP\/1\.1 \d{3}/.test(a))).toBe(true)
+    expect(answers.join('\n')).not.toContain(SECRET)
+    expect(lines.join('')).not.toContain(SECRET)
+    expect(lines.length).toBeGreaterThanOrEqual(targets.length)
+  })
+
+  it('believes X-Forwarded-For only from the proxies trustProxy names: the client is the right-most address not theirs', async () => {
+    const statusFor = async (trustProxy: unknown, forwardedFor: string | undefined) => {
+      const { app, calls } = setup(undefined, { trustProxy })
+      const headers: Record<string, string> = forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor }
+      const answer = await app.inject({ method: 'POST', url: `/v1/dv2000/office-only?token=${SECRET}`, payload: '{}', headers })
+      return [answer.statusCode, calls[0]?.remoteAddress]
+    }
+    // inject() connects from 127.0.0.1: here the proxy in front of the bridge.
+    expect(await statusFor(['127.0.0.1'], '10.1.2.3')).toEqual([200, '10.1.2.3'])
+    // A client behind the proxy forges an allowed address at the left: the proxy appended the real one.
+    expect(await statusFor(['127.0.0.1'], '10.1.2.3, 203.0.113.9')).toEqual([403, undefined])
+    expect(await statusFor(['127.0.0.0/8', '192.0.2.7'], '10.1.2.3, 192.0.2.7')).toEqual([200, '10.1.2.3'])
+    expect(await statusFor(1, '10.1.2.3, 203.0.113.9')).toEqual([403, undefined])
+    expect(await statusFor(1, '203.0.113.9, 10.1.2.3')).toEqual([200, '10.1.2.3'])
+    expect(await statusFor(2, '10.1.2.3, 203.0.113.9')).toEqual([200, '10.1.2.3'])
+    // A peer that is not a named proxy: its header counts for nothing.
+    expect(await statusFor(['10.9.9.9'], '10.1.2.3')).toEqual([403, undefined])
+    expect(await statusFor(false, '10.1.2.3')).toEqual([403, undefined])
+    // Garbage where an address should be is a refusal, never a 500.
+    expect(await statusFor(['127.0.0.1'], 'not-an-address')).toEqual([403, undefined])
+    expect(await statusFor(['127.0.0.1'], ',,,')).toEqual([403, undefined])
+    expect(await statusFor(['127.0.0.1'], '10.1.2.3'.repeat(2000))).toEqual([403, undefined])
   })
 
   it('serves health, readiness and metrics', async () => {
