@@ -35,10 +35,12 @@ export interface App {
   spool: Spool
   deliverer: Deliverer
   drainer: Drainer
+  /** Takes the spool folder's lock and recovers what a previous run left: requests can be stored from here on. */
+  open(): Promise<void>
   /**
-   * Opens the spool (replaying what a previous run left), then reaches Kafka: connects, creates missing
-   * topics, registers schemas. Resolves once the spool is open; Kafka is retried in the background until
-   * it answers, while events are accepted into the spool.
+   * Opens the spool if not yet open, then reaches Kafka: connects, creates missing topics, registers schemas,
+   * replays the spool. Resolves once the spool is open; Kafka is retried in the background until it answers,
+   * while events are accepted into the spool.
    */
   start(): Promise<void>
   /** Resolves when Kafka is prepared (for tests and start-up logs). */
@@ -109,6 +111,7 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
   const pipeline = createPipeline({ config, schemas, sink: deliverer, logger, metrics })
   metrics.observeSpool(() => ({ entries: spool.entries, bytes: spool.bytes }))
 
+  let opened = false
   let closing = false
   let retry: NodeJS.Timeout | undefined
   let unreachableSince: number | undefined
@@ -167,8 +170,13 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
     spool,
     deliverer,
     drainer,
-    async start() {
+    async open() {
+      if (opened) return
       await spool.open()
+      opened = true
+    },
+    async start() {
+      await this.open()
       if (spool.entries > 0) drainer?.kick()
       void prepareKafka()
     },

@@ -6,7 +6,7 @@ import { formatSpoolStatus, spoolStatus } from './cli/spool.js'
 import { tail } from './cli/tail.js'
 import { loadConfig } from './config/load.js'
 import { envVariableNames } from './config/env.js'
-import { isBridgeError } from './errors.js'
+import { ErrorCodes, isBridgeError } from './errors.js'
 
 const USAGE = `Usage: hotel-kafka-bridge <command> [options]
 
@@ -73,7 +73,8 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exitCode = code
   },
   (error: unknown) => {
-    process.stderr.write(`hotel-kafka-bridge: ${isBridgeError(error) || error instanceof Error ? error.message : String(error)}\n`)
-    process.exitCode = 2
+    // One line that says why, then out at once: Kafka's retry timers must not keep a process alive that serves nothing.
+    process.stderr.write(`hotel-kafka-bridge: ${error instanceof Error ? error.message : String(error)}\n`)
+    process.exit(isBridgeError(error) && error.code !== ErrorCodes.CONFIG_INVALID ? 1 : 2)
   },
 )

@@ -40,9 +40,24 @@ export interface Pipeline {
   plannedTopics(): { topic: string; schema: SchemaName }[]
 }
 
+/** A `topics` override naming a topic its source never writes would silently do nothing: refused at start-up. */
+function checkTopicOverrides(sources: readonly SourceConfig[]): void {
+  const problems: string[] = []
+  sources.forEach((source, index) => {
+    const component = componentFor(source)
+    if (component === undefined || source.topics === undefined) return
+    const produced = [...component.topics(source), DEAD_LETTER_TOPIC]
+    for (const key of Object.keys(source.topics)) {
+      if (!produced.includes(key)) problems.push(`  - sources[${index}].topics["${key}"]: source "${source.id}" never writes this topic; it writes ${produced.join(', ')}`)
+    }
+  })
+  if (problems.length > 0) throw new BridgeError(ErrorCodes.CONFIG_INVALID, `config is invalid:\n${problems.join('\n')}`)
+}
+
 export function createPipeline(deps: PipelineDeps): Pipeline {
   const { config, schemas, sink, logger, metrics } = deps
   const newId = deps.newId ?? randomUUID
+  checkTopicOverrides(config.sources)
 
   function topicFor(source: SourceConfig, defaultTopic: string): string {
     return config.topicPrefix + (source.topics?.[defaultTopic] ?? defaultTopic)

@@ -1,9 +1,23 @@
 // `hotel-kafka-bridge serve`: start-up order, listening, and the SIGTERM drain.
 import { buildApp } from '../app.js'
 import { loadConfig } from '../config/load.js'
+import { BridgeError, ErrorCodes } from '../errors.js'
 import { createLogger } from '../observability/logger.js'
 
 const DRAIN_LIMIT_MS = 30_000
+
+const LISTEN_PROBLEMS: Record<string, string> = {
+  EADDRINUSE: 'the port is already in use (another bridge, or another program)',
+  EACCES: 'permission denied (ports below 1024 need privileges)',
+  EADDRNOTAVAIL: 'the address is not one of this machine\'s',
+  ENOTFOUND: 'the host name does not resolve',
+}
+
+function listenFailed(error: unknown, host: string, port: number): BridgeError {
+  const code = (error as NodeJS.ErrnoException).code ?? ''
+  const where = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
+  return new BridgeError(ErrorCodes.LISTEN_FAILED, `cannot listen on ${where}: ${LISTEN_PROBLEMS[code] ?? (error as Error).message}`, { cause: error })
+}
 
 export async function serve(configFile: string | undefined, env: NodeJS.ProcessEnv): Promise<void> {
   const { config, file, overrides } = loadConfig(configFile, env)
@@ -16,10 +30,17 @@ export async function serve(configFile: string | undefined, env: NodeJS.ProcessE
 
   const app = buildApp(config, { logger })
   let closing = false
-  // Opens the spool (fatal if it cannot be opened); Kafka and the registry are reached in the background.
+  // The spool first (its lock says whether another bridge uses the folder), then the port, then Kafka and the
+  // registry in the background: a start that cannot serve fails before it touches Kafka.
+  await app.open()
+  const { host, port } = config.http
+  try {
+    await app.http.listen({ host, port })
+  } catch (error) {
+    throw listenFailed(error, host, port)
+  }
   await app.start()
-  await app.http.listen({ host: config.http.host, port: config.http.port })
-  logger.info({ host: config.http.host, port: config.http.port, spool: config.spool.dir }, 'listening')
+  logger.info({ host, port, spool: config.spool.dir }, 'listening')
 
   const shutdown = (signal: string): void => {
     if (closing) return

@@ -1,8 +1,9 @@
 // The durable local spool: append-only segments, group-committed fsync, bounded size, read and ack in order.
-import { copyFile, open, truncate, unlink, type FileHandle } from 'node:fs/promises'
+import { copyFile, mkdir, open, truncate, unlink, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BridgeError, ErrorCodes } from '../../errors.js'
 import type { Logger } from '../../observability/logger.js'
+import { lockSpool, type SpoolLock } from './lock.js'
 import { encodeFrame, FRAME_HEADER_BYTES, readFrame, type SpoolEntry } from './frame.js'
 import { fsyncDir, listSegments, readCursor, scanSegment, segmentName, writeCursor, type Position } from './segments.js'
 
@@ -77,6 +78,7 @@ export function createSpool(options: SpoolOptions): Spool {
   let writing: Promise<void> | undefined
   let closed = true
   let nextSeq = 1
+  let lock: SpoolLock | undefined
 
   async function openSegment(): Promise<{ segment: Segment; handle: FileHandle }> {
     const seq = nextSeq++
@@ -188,6 +190,50 @@ export function createSpool(options: SpoolOptions): Spool {
     }
   }
 
+  /** Scans what a previous run left: cuts a torn tail, sets a corrupt middle aside, counts what is undelivered. */
+  async function recover(): Promise<void> {
+    const found = await listSegments(dir)
+    const saved = await readCursor(dir)
+    segments.length = 0
+    entries = 0
+    undeliveredBytes = 0
+    diskBytes = 0
+    cursor = saved ?? { seq: found[0]?.seq ?? 1, offset: 0 }
+    for (const [index, file] of found.entries()) {
+      if (file.seq < cursor.seq) {
+        await unlink(file.path)
+        continue
+      }
+      const from = file.seq === cursor.seq ? Math.min(cursor.offset, file.size) : 0
+      const scan = await scanSegment(file.path, from)
+      let size = file.size
+      if (scan.problem !== undefined) {
+        if (index === found.length - 1) {
+          // The last segment's tail is where a crash tears a write: cut it, keep every whole entry before it.
+          logger.warn({ path: file.path, at: scan.problem.offset, cut: file.size - scan.validEnd, reason: scan.problem.reason }, 'spool: cut a torn last entry')
+          await truncate(file.path, scan.validEnd)
+          size = scan.validEnd
+        } else {
+          logger.error(
+            { path: file.path, at: scan.problem.offset, reason: scan.problem.reason, kept: `${file.path}.corrupt` },
+            'spool: segment corrupt in the middle; entries after this point were set aside, not replayed',
+          )
+          // Copy first, cut second: a crash in between leaves both files whole.
+          await copyFile(file.path, `${file.path}.corrupt`)
+          await truncate(file.path, scan.validEnd)
+          size = scan.validEnd
+        }
+      }
+      segments.push({ seq: file.seq, path: file.path, size })
+      entries += scan.entries
+      undeliveredBytes += size - from
+      diskBytes += size
+    }
+    nextSeq = Math.max(cursor.seq, (found.at(-1)?.seq ?? 0) + 1)
+    if (segments.length === 0) cursor = { seq: nextSeq, offset: 0 }
+    if (entries > 0) logger.info({ entries, bytes: undeliveredBytes, segments: segments.length }, 'spool holds undelivered events from a previous run; they go first')
+    }
+
   return {
     get entries() {
       return entries
@@ -200,47 +246,17 @@ export function createSpool(options: SpoolOptions): Spool {
     },
 
     async open() {
-      const found = await listSegments(dir)
-      const saved = await readCursor(dir)
-      segments.length = 0
-      entries = 0
-      undeliveredBytes = 0
-      diskBytes = 0
-      cursor = saved ?? { seq: found[0]?.seq ?? 1, offset: 0 }
-      for (const [index, file] of found.entries()) {
-        if (file.seq < cursor.seq) {
-          await unlink(file.path)
-          continue
-        }
-        const from = file.seq === cursor.seq ? Math.min(cursor.offset, file.size) : 0
-        const scan = await scanSegment(file.path, from)
-        let size = file.size
-        if (scan.problem !== undefined) {
-          if (index === found.length - 1) {
-            // The last segment's tail is where a crash tears a write: cut it, keep every whole entry before it.
-            logger.warn({ path: file.path, at: scan.problem.offset, cut: file.size - scan.validEnd, reason: scan.problem.reason }, 'spool: cut a torn last entry')
-            await truncate(file.path, scan.validEnd)
-            size = scan.validEnd
-          } else {
-            logger.error(
-              { path: file.path, at: scan.problem.offset, reason: scan.problem.reason, kept: `${file.path}.corrupt` },
-              'spool: segment corrupt in the middle; entries after this point were set aside, not replayed',
-            )
-            // Copy first, cut second: a crash in between leaves both files whole.
-            await copyFile(file.path, `${file.path}.corrupt`)
-            await truncate(file.path, scan.validEnd)
-            size = scan.validEnd
-          }
-        }
-        segments.push({ seq: file.seq, path: file.path, size })
-        entries += scan.entries
-        undeliveredBytes += size - from
-        diskBytes += size
+      await mkdir(dir, { recursive: true })
+      // Before anything in the folder is read or cut: another bridge may be writing there.
+      lock = await lockSpool(dir)
+      try {
+        await recover()
+      } catch (error) {
+        await lock.release()
+        lock = undefined
+        throw error
       }
-      nextSeq = Math.max(cursor.seq, (found.at(-1)?.seq ?? 0) + 1)
-      if (segments.length === 0) cursor = { seq: nextSeq, offset: 0 }
       closed = false
-      if (entries > 0) logger.info({ entries, bytes: undeliveredBytes, segments: segments.length }, 'spool holds undelivered events from a previous run; they go first')
     },
 
     append(entry) {
@@ -296,6 +312,8 @@ export function createSpool(options: SpoolOptions): Spool {
         await active.handle.close()
         active = undefined
       }
+      await lock?.release()
+      lock = undefined
     },
   }
 }
