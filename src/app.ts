@@ -7,8 +7,9 @@ import type { BridgeConfig } from './config/schema.js'
 import { waitAtMost } from './deadline.js'
 import { createBatcher, type Batcher } from './delivery/batcher.js'
 import { createDeliverer, type Deliverer } from './delivery/deliverer.js'
-import { createDrainer, type Drainer } from './delivery/drainer.js'
+import { createDrainer, type Drainer, type Failure } from './delivery/drainer.js'
 import { createKafkaEdge, type KafkaEdge } from './delivery/kafka.js'
+import { createKafkaWatch } from './delivery/kafka-watch.js'
 import { createSchemaTexts } from './delivery/spool/schema-texts.js'
 import { setAside } from './delivery/spool/set-aside.js'
 import { createSpool, type Spool } from './delivery/spool/spool.js'
@@ -52,6 +53,25 @@ export interface App {
 const PREPARE_RETRY_MS = 2_000
 const FLUSH_LIMIT_MS = 5_000
 
+/**
+ * Kafka's final refusals (a record over a topic's size limit) are set aside so the rest flows; what an operator
+ * must fix (an ACL, an incompatible subject) holds the spool; anything else is an outage.
+ */
+function classifyReplayFailure(error: unknown): Failure {
+  if (!isBridgeError(error)) return { kind: 'retry' }
+  switch (error.code) {
+    case ErrorCodes.KAFKA_REJECTED:
+    case ErrorCodes.SPOOL_FAILED:
+      return { kind: 'final' }
+    case ErrorCodes.KAFKA_UNAUTHORIZED:
+      return { kind: 'blocked', reason: 'kafka_authorization' }
+    case ErrorCodes.REGISTRY_REJECTED:
+      return { kind: 'blocked', reason: 'registry_refused' }
+    default:
+      return { kind: 'retry' }
+  }
+}
+
 export function buildApp(config: BridgeConfig, deps: AppDeps): App {
   const { logger } = deps
   const metrics = deps.metrics ?? createMetrics()
@@ -67,19 +87,32 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
   const kafka = deps.kafka ?? createKafkaEdge(config, logger)
   const spool = createSpool({ dir: spoolDir, maxBytes: config.spool.maxBytes, logger })
   const schemaTexts = createSchemaTexts(spoolDir, [...schemas.values()])
-  // The outcome of the last produce call: while spooling, the drainer's attempts say whether Kafka is back.
-  let lastProduceOk = true
+  // Every produce call's outcome, and a metadata probe when the bridge is idle: while spooling, the drainer's
+  // attempts say whether Kafka is back.
+  const kafkaWatch = createKafkaWatch({
+    probe: () => kafka.probe(),
+    intervalMs: config.kafka.probeIntervalMs,
+    onChange: (up) => metrics.kafkaUp.set(up ? 1 : 0),
+  })
+  metrics.kafkaUp.set(0)
   const batcher = createBatcher({
     send: (records) => kafka.send(records),
     lingerMs: config.kafka.lingerMs,
     maxBatchRecords: config.kafka.maxBatchRecords,
     onBatch(records, seconds, error) {
       metrics.batches.inc({ result: error === undefined ? 'ok' : 'error' })
-      metrics.batchRecords.observe(records)
+      metrics.batchRecords.observe(records.length)
       metrics.batchSeconds.observe(seconds)
-      lastProduceOk = error === undefined
-      metrics.kafkaUp.set(lastProduceOk ? 1 : 0)
-      if (error !== undefined) logger.debug({ err: error, records }, 'produce call failed')
+      // A refusal is an answer too: Kafka is up, it just will not take these records.
+      kafkaWatch.observe(error === undefined || !isBridgeError(error) || !error.retriable)
+      if (error !== undefined) {
+        logger.debug({ err: error, records: records.length }, 'produce call failed')
+        return
+      }
+      if (records.length === 1) return void metrics.records.inc({ topic: records[0]!.topic })
+      const perTopic = new Map<string, number>()
+      for (const r of records) perTopic.set(r.topic, (perTopic.get(r.topic) ?? 0) + 1)
+      for (const [topic, count] of perTopic) metrics.records.inc({ topic }, count)
     },
   })
   // The drainer and the deliverer refer to each other through these two callbacks only.
@@ -96,14 +129,13 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
   drainer = createDrainer({
     spool,
     send: (entries) => deliverer.sendSpooled(entries),
-    setAside: async (entries, error) => {
-      const file = await setAside(spoolDir, entries)
-      logger.error({ file, entries: entries.length, reason: (error as Error).message }, 'spooled entries Kafka refuses for good were written aside')
-    },
+    setAside: (entries) => setAside(spoolDir, entries),
     onEmpty: () => deliverer.resume(),
-    // A registry refusal (an incompatible subject) is for an operator to fix: the entries wait for it.
-    // Kafka's final refusals (a record over a topic's size limit) are set aside so the rest flows.
-    isFinal: (error) => isBridgeError(error) && (error.code === ErrorCodes.KAFKA_REJECTED || error.code === ErrorCodes.SPOOL_FAILED),
+    classify: classifyReplayFailure,
+    onBlocked: (blocked) => {
+      metrics.spoolBlocked.reset()
+      if (blocked !== undefined) metrics.spoolBlocked.set({ reason: blocked.reason }, 1)
+    },
     onReplayed: (records) => metrics.replayed.inc(records),
     logger,
     maxBatchRecords: config.kafka.maxBatchRecords,
@@ -138,6 +170,7 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
       return
     }
     if (unreachableSince !== undefined) logger.info({ seconds: Math.round((Date.now() - unreachableSince) / 1000) }, 'Kafka reached')
+    kafkaWatch.observe(true)
     preparedResolve()
     drainer?.kick()
     try {
@@ -151,9 +184,14 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
 
   async function readiness(): Promise<Readiness> {
     const spooling = deliverer.mode === 'spooling' || spool.entries > 0
-    const reachable = kafka.prepared && (spooling ? lastProduceOk : kafka.state === 'connected' || (await kafka.probe()))
+    const reachable = kafka.prepared && (spooling ? kafkaWatch.up : kafka.state === 'connected' || (await kafka.probe()))
     const spoolRoom = spool.usedBytes < config.spool.maxBytes
-    const base = { kafka: reachable ? 'connected' : 'unreachable', spool: { entries: spool.entries, bytes: spool.bytes, usedBytes: spool.usedBytes, maxBytes: config.spool.maxBytes } }
+    const blocked = drainer?.blocked
+    const base = {
+      kafka: reachable ? 'connected' : 'unreachable',
+      ...(blocked === undefined ? {} : { blocked: { reason: blocked.reason, message: blocked.message, since: blocked.since.toISOString() } }),
+      spool: { entries: spool.entries, bytes: spool.bytes, usedBytes: spool.usedBytes, maxBytes: config.spool.maxBytes },
+    }
     if (!spooling && reachable) return { ready: true, delivering: 'kafka', ...base }
     if (spoolRoom) return { ready: true, delivering: 'spool', ...base }
     return { ready: false, delivering: 'none', detail: 'the spool is full and Kafka is not taking its backlog', ...base }
@@ -179,11 +217,13 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
       await this.open()
       if (spool.entries > 0) drainer?.kick()
       void prepareKafka()
+      kafkaWatch.start()
     },
     kafkaPrepared: () => prepared,
     async close() {
       closing = true
       clearTimeout(retry)
+      kafkaWatch.stop()
       await http.close()
       await drainer?.stop(2_000)
       if (!(await waitAtMost(batcher.flush(), FLUSH_LIMIT_MS))) logger.warn({ limitMs: FLUSH_LIMIT_MS }, 'Kafka did not take the last records in time; those acknowledged as spooled stay in the spool')

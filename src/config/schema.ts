@@ -134,6 +134,8 @@ export const configSchema = z
         /** A request whose records Kafka has not acknowledged by then is answered as unavailable. */
         ackTimeoutMs: z.int().min(100).default(5_000),
         connectionTimeoutMs: z.int().min(100).default(3_000),
+        /** An idle bridge sends a metadata request this often, so bridge_kafka_up and /readyz follow Kafka without traffic. */
+        probeIntervalMs: z.int().min(100).default(10_000),
         requestTimeoutMs: z.int().min(100).default(30_000),
         ssl: z.boolean().default(false),
         sasl: z

@@ -8,7 +8,8 @@ export interface BatcherOptions {
   maxBatchRecords: number
   /** Bytes per produce call at most (one record larger than this still goes, alone). */
   maxBatchBytes?: number
-  onBatch?: (records: number, seconds: number, error?: unknown) => void
+  /** After each produce call, with the records it carried: for metrics and Kafka's health. */
+  onBatch?: (records: readonly OutboundRecord[], seconds: number, error?: unknown) => void
 }
 
 interface Waiter {
@@ -98,7 +99,7 @@ export function createBatcher(options: BatcherOptions): Batcher {
     const started = process.hrtime.bigint()
     sending = send(records).then(
       () => {
-        onBatch?.(records.length, Number(process.hrtime.bigint() - started) / 1e9)
+        onBatch?.(records, Number(process.hrtime.bigint() - started) / 1e9)
         for (const [waiter, count] of parts) {
           waiter.remaining -= count
           if (waiter.remaining === 0 && !waiter.settled) {
@@ -108,7 +109,7 @@ export function createBatcher(options: BatcherOptions): Batcher {
         }
       },
       (error: unknown) => {
-        onBatch?.(records.length, Number(process.hrtime.bigint() - started) / 1e9, error)
+        onBatch?.(records, Number(process.hrtime.bigint() - started) / 1e9, error)
         const behind = queue
         queue = []
         queued = 0

@@ -37,7 +37,8 @@ export interface DelivererOptions {
  * waits on disk. DV2000 never retries: a 503 would lose it.
  */
 const spoolable = (error: unknown): boolean =>
-  isBridgeError(error) && (error.retriable || error.code === ErrorCodes.KAFKA_REJECTED || error.code === ErrorCodes.REGISTRY_REJECTED)
+  isBridgeError(error) &&
+  (error.retriable || error.code === ErrorCodes.KAFKA_REJECTED || error.code === ErrorCodes.KAFKA_UNAUTHORIZED || error.code === ErrorCodes.REGISTRY_REJECTED)
 
 export function createDeliverer(options: DelivererOptions): Deliverer {
   const { batcher, spool, schemaIds, schemaTexts, ackTimeoutMs, logger, onSpooled } = options

@@ -1,7 +1,7 @@
 // The kafkajs edge: one client, an idempotent acks=all producer, topic creation, and errors wrapped into ours.
-import { Kafka, logLevel, Partitioners, type LogEntry, type SASLOptions } from 'kafkajs'
+import { Kafka, logLevel, Partitioners, type LogEntry, type Producer, type SASLOptions } from 'kafkajs'
 import type { BridgeConfig } from '../config/schema.js'
-import { within } from '../deadline.js'
+import { waitAtMost, within } from '../deadline.js'
 import { BridgeError, ErrorCodes } from '../errors.js'
 import type { Logger } from '../observability/logger.js'
 import type { OutboundRecord } from './types.js'
@@ -51,21 +51,21 @@ const PERMANENT = new Set([
   'INVALID_RECORD',
   'CORRUPT_MESSAGE',
   'INVALID_TOPIC_EXCEPTION',
-  'TOPIC_AUTHORIZATION_FAILED',
-  'CLUSTER_AUTHORIZATION_FAILED',
-  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
   'UNSUPPORTED_VERSION',
   'UNSUPPORTED_FOR_MESSAGE_FORMAT',
   'INVALID_REQUIRED_ACKS',
   'POLICY_VIOLATION',
 ])
 
+/** An ACL that refuses the bridge: often a brief operator mistake, so the spool holds rather than set records aside. */
+const AUTHORIZATION = new Set(['TOPIC_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED'])
+
 /** kafkajs nests the real reason: exhausted retries wrap the last error as `cause`, sometimes several deep. */
-function permanentType(error: unknown): string | undefined {
+function refusalType(error: unknown, types: ReadonlySet<string>): string | undefined {
   let current: unknown = error
   for (let depth = 0; depth < 8 && typeof current === 'object' && current !== null; depth++) {
     const type = (current as { type?: unknown }).type
-    if (typeof type === 'string' && PERMANENT.has(type)) return type
+    if (typeof type === 'string' && types.has(type)) return type
     current = (current as { cause?: unknown; originalError?: unknown }).cause ?? (current as { originalError?: unknown }).originalError
   }
   return undefined
@@ -74,7 +74,9 @@ function permanentType(error: unknown): string | undefined {
 export function wrapKafkaError(error: unknown, doing: string): BridgeError {
   if (error instanceof BridgeError) return error
   const message = (error as { message?: string } | null)?.message ?? String(error)
-  const permanent = permanentType(error)
+  const denied = refusalType(error, AUTHORIZATION)
+  if (denied !== undefined) return new BridgeError(ErrorCodes.KAFKA_UNAUTHORIZED, `Kafka denied ${doing} (${denied}): check the ACLs of the bridge's principal`, { cause: error })
+  const permanent = refusalType(error, PERMANENT)
   return permanent === undefined
     ? new BridgeError(ErrorCodes.KAFKA_UNAVAILABLE, `Kafka is unavailable (${doing}): ${message}`, { retriable: true, cause: error })
     : new BridgeError(ErrorCodes.KAFKA_REJECTED, `Kafka refused ${doing} for good (${permanent}): ${message}`, { cause: error })
@@ -93,27 +95,50 @@ export function createKafkaEdge(config: BridgeConfig, logger: Logger): KafkaEdge
     logCreator: kafkaLogCreator(logger),
     retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
   })
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    // murmur2, as Java clients: a key lands on the same partition whoever produces it.
-    createPartitioner: Partitioners.DefaultPartitioner,
-    // Bounded, so an outage surfaces as an error (and, later, the spool) instead of a send that never returns.
-    retry: { retries: 6, initialRetryTime: 100, maxRetryTime: 2_000 },
-  })
+  const newProducer = (): Producer => {
+    const fresh = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      // murmur2, as Java clients: a key lands on the same partition whoever produces it.
+      createPartitioner: Partitioners.DefaultPartitioner,
+      // Bounded, so an outage surfaces as an error (and, later, the spool) instead of a send that never returns.
+      retry: { retries: 6, initialRetryTime: 100, maxRetryTime: 2_000 },
+    })
+    // Only the producer in use speaks for the connection: an old one being let go does not.
+    fresh.on(fresh.events.CONNECT, () => {
+      if (producer === fresh) state = 'connected'
+    })
+    fresh.on(fresh.events.DISCONNECT, () => {
+      if (producer === fresh && state !== 'closed') state = 'unreachable'
+    })
+    return fresh
+  }
+  let producer: Producer
+  producer = newProducer()
+  /**
+   * A failed produce call leaves the idempotent producer's sequence numbers suspect: kafkajs rolls back the
+   * sequences of every partition of a failed request, also those the broker wrote, so the next batch reuses
+   * them and the broker either refuses every later batch (OUT_OF_ORDER_SEQUENCE_NUMBER, for ever) or, when the
+   * record count matches, acknowledges it as a duplicate without writing it. The next send therefore starts a
+   * new producer (a new producer id, sequences from 0): at worst a duplicate, never a loss or a stuck spool.
+   */
+  let suspect = false
+
+  async function renewProducer(): Promise<void> {
+    const old = producer
+    producer = newProducer()
+    await waitAtMost(old.disconnect().catch(() => undefined), options.connectionTimeoutMs)
+    await producer.connect()
+    suspect = false
+  }
+
   const admin = kafka.admin()
   // A DV2000 record holds the message twice (typed and as sent) and a dead letter the whole body: room for
   // the largest body accepted, which Kafka's 1 MB default would refuse for ever, retries or not.
   const maxMessageBytes = Math.max(1_048_588, 2 * config.http.bodyLimitBytes + 131_072)
   let state: KafkaState = 'connecting'
   let prepared = false
-  producer.on(producer.events.CONNECT, () => {
-    state = 'connected'
-  })
-  producer.on(producer.events.DISCONNECT, () => {
-    if (state !== 'closed') state = 'unreachable'
-  })
 
   return {
     get state() {
@@ -144,9 +169,11 @@ export function createKafkaEdge(config: BridgeConfig, logger: Logger): KafkaEdge
         list.push({ key: r.key, value: r.value, headers: r.headers })
       }
       try {
+        if (suspect) await renewProducer()
         await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) })
         state = 'connected'
       } catch (error) {
+        suspect = true
         const wrapped = wrapKafkaError(error, `producing ${records.length} record(s)`)
         if (wrapped.retriable) state = 'unreachable'
         throw wrapped

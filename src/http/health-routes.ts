@@ -7,6 +7,8 @@ export interface Readiness {
   /** How accepted events are stored right now: "kafka", later "spool"; "none" when neither can take them. */
   delivering: 'kafka' | 'spool' | 'none'
   kafka: string
+  /** The spool is held until an operator fixes something (an ACL, an incompatible schema): why, and since when. */
+  blocked?: { reason: string; message: string; since: string }
   spool?: { entries: number; bytes: number; usedBytes: number; maxBytes: number }
   detail?: string
 }

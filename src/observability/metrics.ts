@@ -26,6 +26,7 @@ export interface Metrics {
   spoolEntries: Gauge
   spoolBytes: Gauge
   replayed: Counter
+  spoolBlocked: Gauge<'reason'>
   /** Where the spool gauges read from at each scrape. */
   observeSpool(read: () => { entries: number; bytes: number }): void
 }
@@ -73,7 +74,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       labelNames: ['source'],
       registers,
     }),
-    kafkaUp: new Gauge({ name: 'bridge_kafka_up', help: '1 when the last contact with Kafka succeeded.', registers }),
+    kafkaUp: new Gauge({ name: 'bridge_kafka_up', help: '1 when Kafka answered the last produce call, or the metadata probe sent when the bridge is idle.', registers }),
     spoolEntries: new Gauge({
       name: 'bridge_spool_entries',
       help: 'Requests held in the local spool, not yet on Kafka.',
@@ -91,5 +92,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       },
     }),
     replayed: new Counter({ name: 'bridge_spool_replayed_records_total', help: 'Records replayed from the spool to Kafka.', registers }),
+    spoolBlocked: new Gauge({
+      name: 'bridge_spool_blocked',
+      help: '1 while the spool is held by a refusal an operator must fix, by reason (kafka_authorization, registry_refused).',
+      labelNames: ['reason'],
+      registers,
+    }),
   }
 }

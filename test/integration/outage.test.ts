@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, inject, it } from 'vitest'
 import { freePort, startChild, waitDelivering, type ChildBridge } from './support/child-bridge.js'
-import { consume, type ConsumedRecord } from './support/kafka.js'
+import { consume, createTopic, type ConsumedRecord } from './support/kafka.js'
 import { stack, stackAsync } from './support/stack.js'
 
 const SECRET = 'outage-secret-1'
@@ -38,7 +38,7 @@ async function setup(): Promise<Setup> {
     prefix,
     config: (extra = {}) => ({
       http: { host: '127.0.0.1', port },
-      kafka: { brokers: [inject('kafkaBrokers')], ackTimeoutMs: 1_500 },
+      kafka: { brokers: [inject('kafkaBrokers')], ackTimeoutMs: 1_500, probeIntervalMs: 1_000 },
       schemaRegistry: { url: inject('schemaRegistryUrl') },
       topicPrefix: prefix,
       spool: { dir: join(dir, 'spool') },
@@ -55,13 +55,13 @@ async function start(config: Record<string, unknown>, dir: string): Promise<Chil
   return child
 }
 
-/** A hospitality event keyed by `room`, carrying its sequence number in guestid. */
-function event(room: string, seq: number): string {
+/** A hospitality event keyed by `room`, carrying its sequence number in guestid (and `padding` characters more). */
+function event(room: string, seq: number, padding = 0): string {
   return JSON.stringify({
     category: 3,
     date: '2023/09/13',
     event: 12,
-    message: { room, guestid: String(seq), vip: '0' },
+    message: { room, guestid: String(seq), vip: '0', ...(padding > 0 ? { lastname: 'x'.repeat(padding) } : {}) },
     service_id: 1064,
     service_name: 'Visitant',
     time: '08:07:46',
@@ -76,15 +76,22 @@ interface Sent {
   error?: string
 }
 
-async function send(url: string, room: string, seq: number): Promise<Sent> {
+async function send(url: string, room: string, seq: number, padding = 0): Promise<Sent> {
   try {
-    const response = await fetch(`${url}/v1/dv2000/front-desk?token=${SECRET}`, { method: 'POST', body: event(room, seq), headers: { 'content-type': 'application/json' } })
+    const response = await fetch(`${url}/v1/dv2000/front-desk?token=${SECRET}`, { method: 'POST', body: event(room, seq, padding), headers: { 'content-type': 'application/json' } })
     const body = (await response.json()) as { event_id?: string }
     return { status: response.status, eventId: body.event_id }
   } catch (error) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause
     return { status: 0, error: `${(error as Error).message}: ${cause?.code ?? cause?.message ?? ''}` }
   }
+}
+
+/** The value of one metric line (name with its labels, as printed), or undefined when absent. */
+async function metric(url: string, name: string): Promise<number | undefined> {
+  const text = await (await fetch(`${url}/metrics`)).text()
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `))
+  return line === undefined ? undefined : Number(line.slice(name.length + 1))
 }
 
 const acknowledged = (sent: Sent[]): string[] => sent.filter((s) => s.status === 200 || s.status === 202).map((s) => s.eventId!)
@@ -127,10 +134,14 @@ describe('Kafka outage', () => {
     const s = await setup()
     const bridge = await start(s.config(), s.dir)
     await waitDelivering(bridge.url, 'kafka')
+    // Idle and connected: the probe, not traffic, says Kafka is up.
+    await expect.poll(() => metric(bridge.url, 'bridge_kafka_up'), { timeout: 30_000, interval: 200 }).toBe(1)
     const sent: Sent[] = [await send(bridge.url, 'warm', 0)]
     expect(sent[0]!.status).toBe(200)
 
     stack('kill9', 'kafka')
+    // No request since the kill: only the idle probe can notice.
+    await expect.poll(() => metric(bridge.url, 'bridge_kafka_up'), { timeout: 30_000, interval: 200 }).toBe(0)
     for (let seq = 1; seq <= 60; seq++) sent.push(await send(bridge.url, `room-${seq % 5}`, seq))
     const during = sent.slice(1).map((s) => s.status)
     expect(during.every((status) => status === 202 || status === 200), `statuses: ${during.join(',')}`).toBe(true)
@@ -159,6 +170,9 @@ describe('Kafka outage', () => {
     const metrics = await (await fetch(`${bridge.url}/metrics`)).text()
     expect(metrics).toMatch(/^bridge_spool_entries 0$/m)
     expect(Number(/^bridge_spool_replayed_records_total (\d+)/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(55)
+    // Acknowledged records, direct and replayed, by topic.
+    expect(await metric(bridge.url, `bridge_records_produced_total{topic="${s.prefix}dv2000.hospitality"}`)).toBeGreaterThanOrEqual(ids.length)
+    await expect.poll(() => metric(bridge.url, 'bridge_kafka_up'), { timeout: 30_000, interval: 200 }).toBe(1)
   })
 })
 
@@ -346,5 +360,32 @@ describe('spool limits and damage', () => {
     const records = await consumeIds(s.prefix, ids)
     expectAllPresent(records, ids)
     expectOrderPerKey(records)
+  })
+})
+
+describe('records Kafka refuses for good', () => {
+  it('sets aside only the record over the topic\'s size limit; every other acknowledged event of its batch reaches Kafka in order', { timeout: 240_000 }, async () => {
+    const s = await setup()
+    // The bridge leaves an existing topic as it is: this one takes records of 4 KiB at most (batches too).
+    await createTopic(`${s.prefix}dv2000.hospitality`, { 'max.message.bytes': '4096' })
+    const bridge = await start(s.config(), s.dir)
+    await waitDelivering(bridge.url, 'kafka')
+    stack('kill9', 'kafka')
+    const sent: Sent[] = []
+    for (let seq = 1; seq <= 30; seq++) sent.push(await send(bridge.url, `room-${seq % 4}`, seq, seq === 17 ? 6_000 : 0))
+    expect(sent.map((x) => x.status)).toEqual(Array(30).fill(202))
+    const tooLarge = sent[16]!.eventId!
+
+    stack('up', 'kafka')
+    await waitDelivering(bridge.url, 'kafka', 90_000)
+    const good = acknowledged(sent).filter((id) => id !== tooLarge)
+    const records = await consumeIds(s.prefix, good)
+    expectAllPresent(records, good)
+    expectOrderPerKey(records)
+    expect(records.some((r) => r.headers['event_id'] === tooLarge)).toBe(false)
+    // Kept on disk, alone, for an operator; the log says where.
+    const rejected = readdirSync(join(s.dir, 'spool', 'rejected'))
+    expect(rejected).toHaveLength(1)
+    await expect.poll(() => bridge.output(), { timeout: 10_000 }).toContain('"records":1,"of":')
   })
 })

@@ -132,9 +132,9 @@ describe('createBatcher', () => {
     await flushMicrotasks()
     expect(later.status).toBe('resolved')
     expect(onBatch).toHaveBeenCalledTimes(2)
-    expect(onBatch.mock.calls[0]![0]).toBe(2)
+    expect(onBatch.mock.calls[0]![0]).toHaveLength(2)
     expect(onBatch.mock.calls[0]![2]).toBe(error)
-    expect(onBatch.mock.calls[1]![0]).toBe(1)
+    expect(onBatch.mock.calls[1]![0]).toHaveLength(1)
     expect(onBatch.mock.calls[1]![2]).toBeUndefined()
   })
 

@@ -190,7 +190,7 @@ describe('drainer', () => {
     expect(lines.filter((l) => l['msg'] === 'spool drained: delivering straight to Kafka again')).toHaveLength(1)
   })
 
-  it('sets a batch Kafka refuses for good aside, acks it, and goes on with the next', async () => {
+  it('sets aside only the record Kafka refuses for good, delivers the rest of its batch in order, and goes on', async () => {
     const spool = await realSpool(6)
     const setAside: { ids: string[]; error: unknown }[] = []
     const sent: string[] = []
@@ -212,25 +212,92 @@ describe('drainer', () => {
     })
     d.kick()
     await until(() => empty > 0, 'onEmpty')
-    expect(setAside).toEqual([{ ids: ['e-2', 'e-3'], error: refusal }])
-    expect(sent).toEqual(['e-0', 'e-1', 'e-4', 'e-5'])
+    expect(setAside).toEqual([{ ids: ['e-2'], error: refusal }])
+    expect(sent).toEqual(['e-0', 'e-1', 'e-3', 'e-4', 'e-5'])
     expect(spool.entries).toBe(0)
   })
 
-  it('holds a batch its isFinal says is not final (a registry refusal an operator can fix) and delivers it once accepted', async () => {
+  it('finds two refused records among 20,000 by halving, keeps each with its entry\'s time, and sends the others in order', async () => {
+    // One Servio batch (an entry of many records) and single events around it, all in one replay batch.
+    const big: SpoolEntry = { receivedAt: 42, records: Array.from({ length: 19_990 }, (_, i) => ({ ...entry(100 + i).records[0]!, headers: { event_id: `s-${i}` } })) }
+    const initial = [...Array.from({ length: 5 }, (_, i) => entry(i)), big, ...Array.from({ length: 5 }, (_, i) => entry(5 + i))]
+    const { spool } = memorySpool(initial)
+    const bad = new Set(['s-7000', 'e-8'])
+    const delivered: string[] = []
+    let calls = 0
+    const setAside: SpoolEntry[][] = []
+    let empty = 0
+    const d = drainer({
+      spool,
+      maxBatchRecords: 20_000,
+      send: async (entries) => {
+        calls++
+        const batch = idsOf(entries)
+        if (batch.some((id) => bad.has(id))) throw final()
+        delivered.push(...batch)
+      },
+      setAside: async (entries) => void setAside.push(entries),
+      onEmpty: () => empty++,
+    })
+    d.kick()
+    await until(() => empty > 0, 'onEmpty')
+    const all = idsOf(initial)
+    expect(delivered).toEqual(all.filter((id) => !bad.has(id)))
+    expect(setAside).toHaveLength(1)
+    expect(idsOf(setAside[0]!)).toEqual(['s-7000', 'e-8'])
+    expect(setAside[0]!.map((e) => e.receivedAt)).toEqual([42, entry(8).receivedAt])
+    // Halving, not record by record: about 2 × 2 × log2(20,000) calls.
+    expect(calls).toBeLessThan(80)
+  })
+
+  it('stops halving on an outage and retries the whole batch later: nothing set aside, nothing lost', async () => {
+    const spool = await realSpool(4)
+    const setAside = vi.fn(async () => undefined)
+    const delivered: string[] = []
+    let outages = 1
+    let empty = 0
+    const d = drainer({
+      spool,
+      maxBatchRecords: 4,
+      send: async (entries) => {
+        const batch = idsOf(entries)
+        if (batch.length === 4 && outages >= 0) throw final()
+        // The first half goes through, then Kafka goes away while the second is sent.
+        if (batch.includes('e-2') && outages-- > 0) throw retriable()
+        delivered.push(...batch)
+      },
+      setAside,
+      onEmpty: () => empty++,
+    })
+    d.kick()
+    await until(() => empty > 0, 'onEmpty')
+    // Refused whole again on the retry, but each half fits (a batch too large only in total): nothing set aside.
+    expect(setAside).not.toHaveBeenCalled()
+    // The first half twice (at-least-once), every record at least once.
+    expect(delivered).toEqual(['e-0', 'e-1', 'e-0', 'e-1', 'e-2', 'e-3'])
+  })
+
+  it('holds the spool on an authorisation error or a registry refusal, says why, and flows again once it is fixed', async () => {
     const spool = await realSpool(3)
     const setAside = vi.fn(async () => undefined)
     const sent: string[] = []
+    const blockedStates: (string | undefined)[] = []
     let refusals = 0
     let empty = 0
+    const denied = new BridgeError(ErrorCodes.KAFKA_UNAUTHORIZED, 'Kafka denied producing (TOPIC_AUTHORIZATION_FAILED)')
     const incompatible = new BridgeError(ErrorCodes.REGISTRY_REJECTED, 'incompatible with the subject')
+    const { logger, lines } = capturingLogger()
     const d = drainer({
       spool,
-      isFinal: (error) => error instanceof BridgeError && error.code === ErrorCodes.KAFKA_REJECTED,
+      logger,
+      classify: (error) =>
+        error === denied ? { kind: 'blocked', reason: 'kafka_authorization' } : error === incompatible ? { kind: 'blocked', reason: 'registry_refused' } : { kind: 'final' },
+      onBlocked: (blocked) => blockedStates.push(blocked?.reason),
       send: async (entries) => {
-        if (refusals < 3) {
+        if (refusals < 6) {
           refusals++
-          throw incompatible
+          if (refusals === 3) expect(d.blocked).toMatchObject({ reason: 'kafka_authorization', message: denied.message })
+          throw refusals <= 3 ? denied : incompatible
         }
         sent.push(...idsOf(entries))
       },
@@ -239,9 +306,13 @@ describe('drainer', () => {
     })
     d.kick()
     await until(() => empty > 0, 'onEmpty')
-    expect(refusals).toBe(3)
+    expect(refusals).toBe(6)
     expect(setAside).not.toHaveBeenCalled()
     expect(sent).toEqual(['e-0', 'e-1', 'e-2'])
+    expect(blockedStates).toEqual(['kafka_authorization', 'registry_refused', undefined])
+    expect(d.blocked).toBeUndefined()
+    // Loud once per reason, not once per retry.
+    expect(lines.filter((l) => l['level'] === 'error' && String(l['msg']).includes('the spool is held')).map((l) => l['reason'])).toEqual(['kafka_authorization', 'registry_refused'])
   })
 
   it('calls onEmpty at once (synchronously with the check) on an empty spool, and ends', async () => {

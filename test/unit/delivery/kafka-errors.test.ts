@@ -24,6 +24,9 @@ describe('wrapKafkaError', () => {
     expect(wrapKafkaError(nonRetriable(tooLarge), 'producing')).toMatchObject({ code: 'KAFKA_REJECTED' })
     const leader = protocolError({ type: 'NOT_LEADER_FOR_PARTITION', code: 6, retriable: true, message: 'not leader' })
     expect(wrapKafkaError(nonRetriable(leader), 'producing')).toMatchObject({ code: 'KAFKA_UNAVAILABLE', retriable: true })
+    const denied = protocolError({ type: 'TOPIC_AUTHORIZATION_FAILED', code: 29, retriable: false, message: 'Not authorized to access topics: [Topic authorization failed]' })
+    // An ACL mistake holds the spool for an operator instead of setting records aside.
+    expect(wrapKafkaError(nonRetriable(denied), 'producing')).toMatchObject({ code: 'KAFKA_UNAUTHORIZED', retriable: false })
     const unknownTopic = protocolError({ type: 'UNKNOWN_TOPIC_OR_PARTITION', code: 3, retriable: true, message: 'unknown topic' })
     expect(wrapKafkaError(unknownTopic, 'producing').retriable).toBe(true)
   })
