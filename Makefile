@@ -30,7 +30,7 @@ lint: install
 	npx depcruise src --config .dependency-cruiser.cjs
 	@! grep -rn 'process\.env' src --include='*.ts' | grep -v '^src/main.ts:' || { echo 'process.env is read outside src/main.ts' >&2; exit 1; }
 
-stack-up:
+stack-up: install
 	bash scripts/stack.sh up
 
 stack-down:

@@ -111,19 +111,11 @@ our_pid() {
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# Sends a real Kafka Metadata v1 request (all topics) and succeeds when the answer lists a broker:
-# a KRaft broker only appears there once it is registered and unfenced, i.e. it can take traffic.
-# Raw bytes over bash's /dev/tcp, so checking costs no JVM start.
+# Ready means it serves produce requests (registered, unfenced, every partition led, an acks=all produce
+# acknowledged), not merely that it answers metadata: scripts/kafka-ready.mjs asks with kafkajs.
 kafka_ready() {
-  local hex
-  # shellcheck disable=SC2016 # the port is passed as $1 of the inner shell
-  hex=$(timeout 3 bash -c '
-    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
-    # length 19 | api_key 3 | api_version 1 | correlation_id 1 | client_id "stack" | topics null
-    printf "\x00\x00\x00\x13\x00\x03\x00\x01\x00\x00\x00\x01\x00\x05stack\xff\xff\xff\xff" >&3
-    head -c 12 <&3 | od -An -tx1' _ "$KAFKA_PORT" 2>/dev/null | tr -d ' \n') || return 1
-  # bytes 9-12: number of brokers in the response
-  [[ ${#hex} -eq 24 && $((16#${hex:16:8})) -ge 1 ]]
+  [[ -d $ROOT/node_modules/kafkajs ]] || die "node_modules is missing: run 'npm ci' first ('make stack-up' does)"
+  timeout 20 node "$ROOT/scripts/kafka-ready.mjs" "127.0.0.1:$KAFKA_PORT" 1 2>>"$LOGS/kafka-ready.log"
 }
 
 registry_ready() { curl -fsS -o /dev/null --max-time 3 "$(registry_url)/subjects" 2>/dev/null; }

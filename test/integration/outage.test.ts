@@ -94,6 +94,17 @@ async function metric(url: string, name: string): Promise<number | undefined> {
   return line === undefined ? undefined : Number(line.slice(name.length + 1))
 }
 
+/** Polls `check` until it holds; fails naming `what` after a bound generous enough for a cold, loaded machine. */
+async function waitFor(check: () => boolean, what: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+const count = (sent: readonly Sent[], status: number): number => sent.filter((x) => x.status === status).length
+
 const acknowledged = (sent: Sent[]): string[] => sent.filter((s) => s.status === 200 || s.status === 202).map((s) => s.eventId!)
 
 async function consumeIds(prefix: string, ids: readonly string[], timeoutMs = 90_000): Promise<ConsumedRecord[]> {
@@ -195,16 +206,23 @@ describe('Kafka flapping under load', () => {
     )
     // stackAsync: a test blocked in execFileSync would leave keep-alive sockets idle past the server's
     // keepAliveTimeout and then reuse them as the server closes them (a client artefact, not the bridge's).
-    const wait = (ms: number) => new Promise((r) => setTimeout(r, ms))
-    await wait(2_000)
-    await stackAsync('kill9', 'kafka')
-    await wait(4_000)
-    await stackAsync('up', 'kafka')
-    await wait(4_000)
-    await stackAsync('kill9', 'kafka')
-    await wait(3_000)
-    await stackAsync('up', 'kafka')
-    await wait(2_000)
+    // Each step waits for what it needs to see, however long the machine takes.
+    const flap = async (round: number): Promise<void> => {
+      const [ok, spooled] = [count(sent, 200), count(sent, 202)]
+      await stackAsync('kill9', 'kafka')
+      await waitFor(() => count(sent, 202) >= spooled + 30, `30 more events spooled after kill ${round}`)
+      await stackAsync('up', 'kafka')
+      const back = Date.now()
+      await waitDelivering(bridge.url, 'kafka', 120_000)
+      recoveries.push(Date.now() - back)
+      await waitFor(() => count(sent, 200) >= ok + 50, `50 more events produced after restart ${round}`)
+    }
+    const recoveries: number[] = []
+    await waitFor(() => count(sent, 200) >= 50, '50 events produced before the first kill')
+    await flap(1)
+    await flap(2)
+    // How long the bridge took to deliver straight to Kafka again once `stack.sh up` said the broker serves.
+    console.log(`flapping: back to delivering ${recoveries.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(' and ')} after each restart`)
     streaming = false
     await lanes
 
@@ -239,7 +257,7 @@ describe('bridge crashes', () => {
       )
     }
     const first = stream(400)
-    await new Promise((r) => setTimeout(r, 400))
+    await waitFor(() => acknowledged(sent).length >= 20, '20 events acknowledged before the kill')
     bridge.kill('SIGKILL')
     await first
     expect(acknowledged(sent).length).toBeGreaterThan(0)
@@ -247,8 +265,9 @@ describe('bridge crashes', () => {
     // Spooling: Kafka down, kill -9 the bridge while it writes to the spool.
     stack('kill9', 'kafka')
     bridge = await start(s.config(), s.dir)
+    const spooledBeforeKill = count(sent, 202)
     const second = stream(400)
-    await new Promise((r) => setTimeout(r, 2_500))
+    await waitFor(() => count(sent, 202) >= spooledBeforeKill + 20, '20 events spooled before the kill')
     bridge.kill('SIGKILL')
     await second
     const spooledBefore = sent.filter((x) => x.status === 202).length
@@ -273,7 +292,7 @@ describe('bridge crashes', () => {
         for (let i = 0; i < 100; i++) sent.push(await send(bridge.url, `lane-${lane}`, ++seq))
       }),
     )
-    await new Promise((r) => setTimeout(r, 500))
+    await waitFor(() => acknowledged(sent).length >= 20, '20 events acknowledged before SIGTERM')
     bridge.kill('SIGTERM')
     await load
     expect(await bridge.exited).toBe(0)

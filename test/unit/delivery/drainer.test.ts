@@ -357,9 +357,8 @@ describe('drainer', () => {
     const d = drainer({ spool, send, minBackoffMs: 60_000, maxBackoffMs: 60_000, onEmpty: () => empty++ })
     d.kick()
     await until(() => send.mock.calls.length === 1, 'the first attempt')
-    const started = Date.now()
-    await d.stop(30_000)
-    expect(Date.now() - started).toBeLessThan(5_000)
+    // Had stop() waited for the 60 s backoff, the loop would still be running when the 20 s wait gave up.
+    await d.stop(20_000)
     expect(d.running).toBe(false)
     d.kick()
     expect(d.running).toBe(false)
@@ -396,12 +395,16 @@ describe('drainer', () => {
       throw new BridgeError(ErrorCodes.SPOOL_FAILED, 'spool segment 1.seg is corrupt at 0: checksum mismatch')
     }
     const { logger, lines } = capturingLogger()
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
     const d = drainer({ spool, send: async () => undefined, logger, minBackoffMs: 20, maxBackoffMs: 50 })
     d.kick()
-    await new Promise((resolve) => setTimeout(resolve, 100))
-    await d.stop(100)
+    // 100 ms of the drainer's clock: backing off 20, 40, 50 ms allows 3 reads; spinning would allow any number.
+    await vi.advanceTimersByTimeAsync(100)
+    const stopped = d.stop(100)
+    await vi.advanceTimersByTimeAsync(100)
+    await stopped
     const errors = lines.filter((l) => l['level'] === 'error').length
-    expect(reads, `spool reads in 100 ms (${errors} error lines logged)`).toBeLessThanOrEqual(10)
+    expect(reads, `spool reads in 100 ms of backoff (${errors} error lines logged)`).toBeLessThanOrEqual(4)
   })
 
   it('backs off, rather than re-sending at once, when setting a refused batch aside fails (disk full)', async () => {
@@ -412,11 +415,14 @@ describe('drainer', () => {
     const setAside = vi.fn(async () => {
       throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' })
     })
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
     const d = drainer({ spool, send, setAside, minBackoffMs: 20, maxBackoffMs: 50 })
     d.kick()
-    await new Promise((resolve) => setTimeout(resolve, 100))
-    await d.stop(100)
+    await vi.advanceTimersByTimeAsync(100)
+    const stopped = d.stop(100)
+    await vi.advanceTimersByTimeAsync(100)
+    await stopped
     expect(spool.entries).toBe(1)
-    expect(send.mock.calls.length, 'produce calls of the same refused batch in 100 ms').toBeLessThanOrEqual(10)
+    expect(send.mock.calls.length, 'produce calls of the same refused batch in 100 ms of backoff').toBeLessThanOrEqual(4)
   })
 })
