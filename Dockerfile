@@ -1,22 +1,36 @@
-# hotel-kafka-bridge image: build with dev dependencies, run with production ones only.
-FROM node:20-bookworm-slim AS build
+# hotel-kafka-bridge image: build with dev dependencies, run with production ones only, as the non-root node user.
+# NODE_IMAGE: any Debian-based image with Node.js (a supported LTS line) and a `node` user; the default is
+# the official one. Where it cannot be pulled, scripts/base-image.sh builds an equivalent locally.
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json ./
 COPY src ./src
 RUN npx tsc -p tsconfig.json
 
-FROM node:20-bookworm-slim
-ENV NODE_ENV=production
+FROM ${NODE_IMAGE}
+# In a container the bridge must listen on every interface, and its spool must be on the volume,
+# whatever a mounted config file copied from the local example says.
+ENV NODE_ENV=production \
+    BRIDGE_CONFIG=/etc/hotel-kafka-bridge/config.yaml \
+    BRIDGE_HTTP_HOST=0.0.0.0 \
+    BRIDGE_SPOOL_DIR=/var/lib/bridge/spool
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY schemas ./schemas
 COPY config/example.yaml ./config/example.yaml
-RUN mkdir -p /var/lib/bridge && chown node:node /var/lib/bridge
+COPY config/container.yaml /etc/hotel-kafka-bridge/config.yaml
+RUN mkdir -p /var/lib/bridge/spool && chown -R node:node /var/lib/bridge
+VOLUME ["/var/lib/bridge"]
 USER node
 EXPOSE 8080
-ENTRYPOINT ["node", "dist/main.js"]
-CMD ["serve", "--config", "/app/config/example.yaml"]
+# SIGTERM drains (finishes in-flight requests, flushes to Kafka) in at most 30 s: give `docker stop` -t 40.
+STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 CMD ["node", "dist/bin.js", "health", "--timeout", "4"]
+ENTRYPOINT ["node", "dist/bin.js"]
+CMD ["serve"]

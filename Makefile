@@ -5,13 +5,14 @@ CONFIG ?= config/example.yaml
 BRIDGE_PID := var/run/bridge.pid
 BRIDGE_LOG := var/log/bridge.log
 
-.PHONY: help install build typecheck lint stack-up stack-down stack-status run stop test test-unit test-integration bench clean
+.PHONY: help install build typecheck lint stack-up stack-down stack-status run stop test test-node24 test-unit test-integration bench clean
 
 help:
 	@echo "make run      start Kafka + schema registry (local JVMs) and the bridge with $(CONFIG)"
 	@echo "make test     run every test (unit + integration against the real broker and registry)"
 	@echo "make stop     stop the bridge started by make run;  make stack-down  stop Kafka and the registry"
 	@echo "make build    compile to dist/;  make bench  print throughput and latency numbers"
+	@echo "make test-node24  every test again on Node 24 (CI runs it after make test)"
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -48,6 +49,17 @@ stop:
 test: install typecheck lint stack-up
 	npx vitest run --reporter=default --reporter=json --outputFile.json=var/test-results.json
 	@node -e 'const r=require("./var/test-results.json");console.log(`$${r.numPassedTests} passed, $${r.numFailedTests} failed, $${r.numPendingTests} skipped`)'
+
+# The same tests on Node 24 (an LTS line in support; the image's), installed from the npm registry's `node`
+# package into a git-ignored folder: a version difference fails here, not in production.
+NODE24 := .ci/node24/node_modules/node/bin/node
+$(NODE24):
+	npm install --prefix .ci/node24 --no-audit --no-fund --no-save node@24
+
+test-node24: install $(NODE24) stack-up
+	@echo "running every test on node $$($(NODE24) --version)"
+	PATH="$(CURDIR)/$(dir $(NODE24)):$$PATH" $(NODE24) node_modules/vitest/vitest.mjs run --reporter=default --reporter=json --outputFile.json=var/test-results-node24.json
+	@$(NODE24) -e 'const r=require("./var/test-results-node24.json");console.log(`node24: $${r.numPassedTests} passed, $${r.numFailedTests} failed, $${r.numPendingTests} skipped`)'
 
 test-unit: install
 	npx vitest run --project unit

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Command line: parses argv and dispatches to cli/.
 import { parseArgs } from 'node:util'
+import { health } from './cli/health.js'
 import { serve } from './cli/serve.js'
 import { formatSpoolStatus, spoolStatus } from './cli/spool.js'
 import { tail } from './cli/tail.js'
@@ -17,6 +18,9 @@ Commands:
                           schema registry (the config's topicPrefix is put in front of TOPIC)
   spool status --config FILE [--json]
                           entries, records, bytes and the age of the oldest entry in the spool
+  health --config FILE [--ready] [--timeout SECONDS]
+                          exit 0 when the bridge on this machine answers /healthz (or /readyz) with 200;
+                          the container image's HEALTHCHECK
   help                    this text
 
 Every config key can be overridden from the environment, e.g. BRIDGE_HTTP_PORT=9090;
@@ -35,6 +39,7 @@ async function main(argv: string[]): Promise<number> {
       max: { type: 'string' },
       timeout: { type: 'string' },
       json: { type: 'boolean' },
+      ready: { type: 'boolean' },
     },
   })
   const command = positionals[0] ?? 'help'
@@ -56,6 +61,10 @@ async function main(argv: string[]): Promise<number> {
       max: values.max === undefined ? undefined : Number(values.max),
       timeoutMs: values.timeout === undefined ? undefined : Number(values.timeout) * 1000,
     })
+  }
+  if (command === 'health') {
+    const { config } = loadConfig(values.config ?? process.env['BRIDGE_CONFIG'], process.env)
+    return health(config, { ready: values.ready === true, timeoutMs: values.timeout === undefined ? 3_000 : Number(values.timeout) * 1000 })
   }
   if (command === 'spool') {
     if (positionals[1] !== 'status') throw new Error('usage: spool status --config FILE [--json]')
