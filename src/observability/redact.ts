@@ -22,13 +22,15 @@ export function isSecretKey(raw: string): boolean {
 
 const REDACTED = '[redacted]'
 const USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i
+const EXTRA_PATH = /^((?:[a-z][a-z0-9+.-]*:\/\/[^/?#]*)?\/v1\/[^/?#]+\/[^/?#]+)\/[^?#]*/i
 
 /**
  * The URL as it may be logged: the value of every secret-looking query parameter and any `user:password@`
  * replaced. Works on the raw request target, so what is logged cannot differ from what was parsed.
  */
 export function redactUrl(url: string): string {
-  const target = url.replace(USERINFO, `$1${REDACTED}@`)
+  // /v1/{type}/{source} is the whole path: anything after it is a secret pasted into the path by mistake.
+  const target = url.replace(USERINFO, `$1${REDACTED}@`).replace(EXTRA_PATH, `$1/${REDACTED}`)
   const q = target.indexOf('?')
   if (q === -1) return target
   const hash = target.indexOf('#', q)

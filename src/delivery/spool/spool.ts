@@ -1,7 +1,7 @@
 // The durable local spool: append-only segments, group-committed fsync, bounded size, read and ack in order.
 import { copyFile, mkdir, open, truncate, unlink, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
-import { BridgeError, ErrorCodes } from '../../errors.js'
+import { BridgeError, ErrorCodes, isBridgeError } from '../../errors.js'
 import type { Logger } from '../../observability/logger.js'
 import { lockSpool, type SpoolLock } from './lock.js'
 import { encodeFrame, FRAME_HEADER_BYTES, readFrame, type SpoolEntry } from './frame.js'
@@ -246,9 +246,13 @@ export function createSpool(options: SpoolOptions): Spool {
     },
 
     async open() {
-      await mkdir(dir, { recursive: true })
       // Before anything in the folder is read or cut: another bridge may be writing there.
-      lock = await lockSpool(dir)
+      lock = await mkdir(dir, { recursive: true })
+        .then(() => lockSpool(dir))
+        .catch((error: unknown) => {
+          if (isBridgeError(error)) throw error
+          throw spoolFailed(`cannot use the spool folder ${dir}: ${(error as Error).message}`, error)
+        })
       try {
         await recover()
       } catch (error) {

@@ -23,6 +23,18 @@ async function holderProcess(dir: string) {
 }
 
 describe('spool lock', () => {
+  it('names the folder when it cannot be created or locked at all', async () => {
+    const parent = await spools.dirs.make()
+    const file = `${parent}/not-a-folder`
+    await import('node:fs/promises').then((fs) => fs.writeFile(file, 'x'))
+    const refused = await spools.open(`${file}/spool`).then(
+      () => undefined,
+      (error: unknown) => error as { code?: string; message: string },
+    )
+    expect(refused?.code).toBe(ErrorCodes.SPOOL_FAILED)
+    expect(refused?.message).toMatch(new RegExp(`^cannot use the spool folder ${file}/spool: ENOTDIR`))
+  })
+
   it('refuses a second spool on the same folder in this process, and takes it once the first is closed', async () => {
     const dir = await spools.dirs.make()
     const first = await spools.open(dir)
