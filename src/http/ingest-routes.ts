@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { SourceConfig } from '../config/schema.js'
 import { ErrorCodes, isBridgeError, type ErrorCode } from '../errors.js'
 import type { Metrics, RequestOutcome } from '../observability/metrics.js'
+import { printableId } from '../observability/redact.js'
 import type { Pipeline } from '../pipeline.js'
 import type { SourceGuard } from './source-guard.js'
 
@@ -48,7 +49,7 @@ export function registerIngestRoutes(app: FastifyInstance, { pipeline, metrics, 
             // An unknown id is not a label: anyone could otherwise grow the metrics without bound.
             const source = error.code === ErrorCodes.UNKNOWN_SOURCE ? '(unknown)' : request.params.source
             metrics.requests.inc({ source, outcome: outcomeOfError[error.code] ?? 'rejected' })
-            request.log.warn({ source: request.params.source, code: error.code }, error.message)
+            request.log.warn({ source: printableId(request.params.source), code: error.code }, error.message)
           }
           throw error
         }

@@ -1,6 +1,7 @@
 // Who may post to a source: it must exist for this sender type, come from an allowed address, know a secret, and be within its rate.
 import type { SourceConfig } from '../config/schema.js'
 import { BridgeError, ErrorCodes } from '../errors.js'
+import { printableId } from '../observability/redact.js'
 import { createAllowList, type AllowList } from './allow-list.js'
 import { createSecretCheck, presentedSecret, type SecretCheck } from './auth.js'
 import { createRateLimit, type RateLimit } from './rate-limit.js'
@@ -30,7 +31,8 @@ export function createSourceGuard(sources: readonly SourceConfig[]): SourceGuard
   return {
     admit(type, id, request) {
       const guarded = byKey.get(`${type}/${id}`)
-      if (guarded === undefined) throw new BridgeError(ErrorCodes.UNKNOWN_SOURCE, `no ${type} source "${id}" is configured`)
+      // An id that is not even valid may be a secret pasted into the URL: it is not repeated back.
+      if (guarded === undefined) throw new BridgeError(ErrorCodes.UNKNOWN_SOURCE, `no ${type} source "${printableId(id)}" is configured`)
       if (!guarded.allowList.allows(request.ip)) {
         throw new BridgeError(ErrorCodes.FORBIDDEN, `address ${request.ip ?? 'unknown'} is not allowed for source "${id}"`)
       }

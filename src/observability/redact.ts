@@ -32,7 +32,7 @@ export function redactUrl(url: string): string {
   // /v1/{type}/{source} is the whole path: anything after it is a secret pasted into the path by mistake.
   const target = url.replace(USERINFO, `$1${REDACTED}@`).replace(EXTRA_PATH, `$1/${REDACTED}`)
   const q = target.indexOf('?')
-  if (q === -1) return target
+  if (q === -1) return redactPathParameters(target)
   const hash = target.indexOf('#', q)
   const query = target.slice(q + 1, hash === -1 ? undefined : hash)
   const redacted = query
@@ -45,5 +45,17 @@ export function redactUrl(url: string): string {
       return isSecretKey(key) ? `${key}=${REDACTED}` : pair
     })
     .join('&')
-  return `${target.slice(0, q)}?${redacted}`
+  return `${redactPathParameters(target.slice(0, q))}?${redacted}`
+}
+
+/** `;token=…` in the path (matrix parameters): the router keeps it in the source id, so it is redacted there too. */
+function redactPathParameters(path: string): string {
+  return path.replace(/;([^/;=]*)(=[^/;]*)?/g, (match: string, key: string, value: string | undefined) =>
+    isSecretKey(key) || (value === undefined && key.length >= 8) ? `;${REDACTED}` : match,
+  )
+}
+
+/** A path parameter fit to be logged or echoed: a source id as the config allows them, or a placeholder. */
+export function printableId(id: string): string {
+  return /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(id) ? id : '(not a valid source id)'
 }

@@ -91,6 +91,15 @@ describe('start-up failures', () => {
     expect((await fetch(`${replacement.url}/healthz`)).status).toBe(200)
   })
 
+  it('exits 1 naming the folder when the spool folder cannot be made (where node\'s recursive mkdir would spin for ever)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bridge-startup-'))
+    const exit = await serveUntilExit(baseConfig(dir, await freePort(), { spool: { dir: '/proc/hotel-kafka-bridge/spool' } }), dir)
+    expect(exit.code).toBe(1)
+    expect(lines(exit.stderr)).toEqual([
+      "hotel-kafka-bridge: cannot use the spool folder /proc/hotel-kafka-bridge/spool: ENOENT: no such file or directory, mkdir '/proc/hotel-kafka-bridge'",
+    ])
+  })
+
   it('exits 2 with one line for unreadable TLS files, invalid config, trustProxy: true and a stray BRIDGE_* variable', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bridge-startup-'))
     const port = await freePort()

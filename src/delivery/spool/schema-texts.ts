@@ -1,8 +1,9 @@
 // Schema texts beside the spool, by hash: a spooled body is replayed with the very schema it was written with.
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { SchemaRef } from '../types.js'
 import { fsyncDir } from './segments.js'
+import { ensureDir } from './ensure-dir.js'
 
 export interface SchemaTexts {
   /** Makes `schema` durable before the first entry that names it is. */
@@ -19,7 +20,7 @@ export function createSchemaTexts(spoolDir: string, known: readonly SchemaRef[])
       let done = kept.get(schema.hash)
       if (done === undefined) {
         done = (async () => {
-          await mkdir(dir, { recursive: true })
+          await ensureDir(dir)
           await writeFile(join(dir, `${schema.hash}.avsc`), schema.text, { flush: true })
           await fsyncDir(dir)
         })()

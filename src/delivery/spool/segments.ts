@@ -1,7 +1,8 @@
 // Segment files of the spool: naming, listing, the read cursor, and the scan that finds (and cuts) a torn tail.
-import { mkdir, open, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
+import { open, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { FRAME_HEADER_BYTES, readFrame, type SpoolEntry } from './frame.js'
+import { ensureDir } from './ensure-dir.js'
 
 export interface Position {
   seq: number
@@ -15,7 +16,7 @@ export function segmentName(seq: number): string {
 }
 
 export async function listSegments(dir: string): Promise<{ seq: number; path: string; size: number }[]> {
-  await mkdir(dir, { recursive: true })
+  await ensureDir(dir)
   const names = (await readdir(dir)).filter((n) => /^\d{20}\.seg$/.test(n)).sort()
   return Promise.all(
     names.map(async (name) => {

@@ -1,11 +1,12 @@
 // The durable local spool: append-only segments, group-committed fsync, bounded size, read and ack in order.
-import { copyFile, mkdir, open, truncate, unlink, type FileHandle } from 'node:fs/promises'
+import { copyFile, open, truncate, unlink, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BridgeError, ErrorCodes, isBridgeError } from '../../errors.js'
 import type { Logger } from '../../observability/logger.js'
 import { lockSpool, type SpoolLock } from './lock.js'
 import { encodeFrame, FRAME_HEADER_BYTES, readFrame, type SpoolEntry } from './frame.js'
 import { fsyncDir, listSegments, readCursor, scanSegment, segmentName, writeCursor, type Position } from './segments.js'
+import { ensureDir } from './ensure-dir.js'
 
 export type { Position } from './segments.js'
 
@@ -247,7 +248,7 @@ export function createSpool(options: SpoolOptions): Spool {
 
     async open() {
       // Before anything in the folder is read or cut: another bridge may be writing there.
-      lock = await mkdir(dir, { recursive: true })
+      lock = await ensureDir(dir)
         .then(() => lockSpool(dir))
         .catch((error: unknown) => {
           if (isBridgeError(error)) throw error

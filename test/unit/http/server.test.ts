@@ -153,9 +153,11 @@ describe('ingest routes', () => {
     await app.inject({ method: 'POST', url: `/v1/dv2000/desk?token=${SECRET}&token=${SECRET}x`, payload: '{}' })
     await app.inject({ method: 'POST', url: `/v1/dv2000/desk?${SECRET}`, payload: '{}' })
     // A secret pasted into the path, after the source id, as a careless operator might configure the URL.
-    const inPath = await app.inject({ method: 'POST', url: `/v1/dv2000/desk/${SECRET}`, payload: '{}' })
-    expect(inPath.statusCode).toBe(404)
-    expect(inPath.body).not.toContain(SECRET)
+    for (const url of [`/v1/dv2000/desk/${SECRET}`, `/v1/dv2000/desk;token=${SECRET}`, `/v1/dv2000/desk;${SECRET}`]) {
+      const inPath = await app.inject({ method: 'POST', url, payload: '{}' })
+      expect(inPath.statusCode).toBe(404)
+      expect(inPath.body).not.toContain(SECRET)
+    }
     const log = lines.join('')
     expect(log).toContain('incoming request')
     expect(log).toContain('a=1')
