@@ -5,7 +5,9 @@ import { describe, expect, it } from 'vitest'
 // The published typings lag the runtime: ProtocolError takes {type, code, retriable, message}, NonRetriableError a cause.
 const protocolError = (e: { type: string; code: number; retriable: boolean; message: string }): Error => new KafkaJSProtocolError(e as unknown as Error)
 const nonRetriable = (e: Error): Error => new (KafkaJSNonRetriableError as unknown as new (e: Error, o: { cause: Error }) => Error)(e, { cause: e })
-import { wrapKafkaError } from '../../../src/delivery/kafka.js'
+import { kafkaLogCreator, wrapKafkaError } from '../../../src/delivery/kafka.js'
+import { logLevel } from 'kafkajs'
+import { capturingLogger } from './spool-fixtures.js'
 
 describe('wrapKafkaError', () => {
   it('treats a refused connection wrapped by exhausted retries as an outage, however deep', () => {
@@ -29,5 +31,21 @@ describe('wrapKafkaError', () => {
     expect(wrapKafkaError(nonRetriable(denied), 'producing')).toMatchObject({ code: 'KAFKA_UNAUTHORIZED', retriable: false })
     const unknownTopic = protocolError({ type: 'UNKNOWN_TOPIC_OR_PARTITION', code: 3, retriable: true, message: 'unknown topic' })
     expect(wrapKafkaError(unknownTopic, 'producing').retriable).toBe(true)
+  })
+})
+
+describe('kafkajs log lines', () => {
+  it('keeps a refused produce to the bridge\'s own line: kafkajs\'s per-request and per-retry errors are debug', () => {
+    const { logger, lines } = capturingLogger()
+    const log = kafkaLogCreator(logger)()
+    const error = 'The request included a message larger than the max message size the server will accept'
+    log({ namespace: 'Connection', level: logLevel.ERROR, label: 'ERROR', log: { timestamp: 'now', logger: 'kafkajs', message: 'Response Produce(key: 0, version: 7)', error, correlationId: 27 } })
+    log({ namespace: 'Producer', level: logLevel.ERROR, label: 'ERROR', log: { timestamp: 'now', logger: 'kafkajs', message: error, retryCount: 0, retryTime: 102 } })
+    log({ namespace: 'Cluster', level: logLevel.ERROR, label: 'ERROR', log: { timestamp: 'now', logger: 'kafkajs', message: 'Something kafkajs alone knows' } })
+    expect(lines.map((l) => [l['level'], l['msg']])).toEqual([
+      ['debug', 'Response Produce(key: 0, version: 7)'],
+      ['debug', error],
+      ['error', 'Something kafkajs alone knows'],
+    ])
   })
 })
