@@ -26,9 +26,17 @@ module.exports = {
     },
     {
       name: 'config-stands-alone',
+      comment: 'Config reads only the registry of senders (for their options); senders read only config/source-common.',
       severity: 'error',
       from: { path: '^src/config/' },
-      to: { path: '^src/(?!config/|errors\\.ts)' },
+      to: { path: '^src/(?!config/|errors\\.ts|sources/index\\.ts)' },
+    },
+    {
+      name: 'senders-see-only-what-every-source-has',
+      comment: "A sender's folder knows the common source keys, not the whole config: that is derived from the senders.",
+      severity: 'error',
+      from: { path: '^src/sources/' },
+      to: { path: '^src/config/(?!source-common\\.ts)' },
     },
   ],
   options: {

@@ -2,7 +2,7 @@
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { createSchemaIds, type SchemaIds } from './avro/registry.js'
-import { loadSchemas } from './avro/schemas.js'
+import { loadSchemaFiles } from './avro/schemas.js'
 import type { BridgeConfig } from './config/schema.js'
 import { waitAtMost } from './deadline.js'
 import { createBatcher, type Batcher } from './delivery/batcher.js'
@@ -10,21 +10,25 @@ import { createDeliverer, type Deliverer } from './delivery/deliverer.js'
 import { createDrainer, type Drainer, type Failure } from './delivery/drainer.js'
 import { createKafkaEdge, type KafkaEdge } from './delivery/kafka.js'
 import { createKafkaWatch } from './delivery/kafka-watch.js'
+import { createPreparation } from './delivery/preparation.js'
 import { createSchemaTexts } from './delivery/spool/schema-texts.js'
 import { setAside } from './delivery/spool/set-aside.js'
 import { createSpool, type Spool } from './delivery/spool/spool.js'
-import type { Readiness } from './http/health-routes.js'
 import { buildHttp } from './http/server.js'
 import { ErrorCodes, isBridgeError } from './errors.js'
 import type { Logger } from './observability/logger.js'
 import { createMetrics, type Metrics } from './observability/metrics.js'
 import { createPipeline, type Pipeline } from './pipeline.js'
+import { createReadiness } from './readiness.js'
+import { builtInSources, type SourceRegistry } from './sources/index.js'
 
 export interface AppDeps {
   logger: Logger
   metrics?: Metrics
   kafka?: KafkaEdge
   schemaIds?: SchemaIds
+  /** The senders (default: the built-in ones); a plug-in sender comes in through a registry of its own. */
+  sources?: SourceRegistry
 }
 
 export interface App {
@@ -75,7 +79,8 @@ function classifyReplayFailure(error: unknown): Failure {
 export function buildApp(config: BridgeConfig, deps: AppDeps): App {
   const { logger } = deps
   const metrics = deps.metrics ?? createMetrics()
-  const schemas = loadSchemas()
+  const sources = deps.sources ?? builtInSources
+  const schemas = loadSchemaFiles(sources.schemaFiles)
   const spoolDir = config.spool.dir
   const schemaIds =
     deps.schemaIds ??
@@ -140,64 +145,34 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
     logger,
     maxBatchRecords: config.kafka.maxBatchRecords,
   })
-  const pipeline = createPipeline({ config, schemas, sink: deliverer, logger, metrics })
+  const pipeline = createPipeline({ config, schemas, sink: deliverer, logger, metrics, sources })
   metrics.observeSpool(() => ({ entries: spool.entries, bytes: spool.bytes }))
 
   let opened = false
-  let closing = false
-  let retry: NodeJS.Timeout | undefined
-  let unreachableSince: number | undefined
-  let lastReminder = 0
-  let preparedResolve: () => void = () => undefined
-  const prepared = new Promise<void>((resolve) => (preparedResolve = resolve))
+  const preparation = createPreparation({
+    kafka,
+    schemaIds,
+    planned: () => pipeline.plannedTopics().map(({ topic, schema }) => ({ topic, schemaText: schemas.get(schema)!.text })),
+    partitions: config.topics.partitions,
+    retryMs: PREPARE_RETRY_MS,
+    logger,
+    onReachable: () => {
+      kafkaWatch.observe(true)
+      drainer?.kick()
+    },
+    spooled: () => spool.entries,
+  })
 
-  async function prepareKafka(): Promise<void> {
-    const planned = pipeline.plannedTopics()
-    try {
-      const created = await kafka.prepare(planned.map((p) => p.topic))
-      if (created.length > 0) logger.info({ topics: created, partitions: config.topics.partitions }, 'created topics')
-    } catch (error) {
-      if (closing) return
-      const now = Date.now()
-      if (unreachableSince === undefined) {
-        unreachableSince = lastReminder = now
-        logger.error({ err: error, retryEveryMs: PREPARE_RETRY_MS }, 'Kafka is not reachable; accepting into the spool and retrying')
-      } else if (now - lastReminder >= 60_000) {
-        lastReminder = now
-        logger.warn({ seconds: Math.round((now - unreachableSince) / 1000), spooled: spool.entries }, 'Kafka still not reachable')
-      }
-      retry = setTimeout(() => void prepareKafka(), PREPARE_RETRY_MS)
-      return
-    }
-    if (unreachableSince !== undefined) logger.info({ seconds: Math.round((Date.now() - unreachableSince) / 1000) }, 'Kafka reached')
-    kafkaWatch.observe(true)
-    preparedResolve()
-    drainer?.kick()
-    try {
-      for (const { topic, schema } of planned) await schemaIds.idFor(`${topic}-value`, schemas.get(schema)!.text)
-      logger.info({ topics: planned.length }, 'topics and schemas ready')
-    } catch (error) {
-      // Ids are fetched again on first use; until then those events wait in the spool.
-      logger.warn({ err: error }, 'could not register every schema at start-up; will retry on first use')
-    }
-  }
+  const readiness = createReadiness({
+    mode: () => deliverer.mode,
+    spool,
+    maxBytes: config.spool.maxBytes,
+    kafka,
+    kafkaUp: () => kafkaWatch.up,
+    blocked: () => drainer?.blocked,
+  })
 
-  async function readiness(): Promise<Readiness> {
-    const spooling = deliverer.mode === 'spooling' || spool.entries > 0
-    const reachable = kafka.prepared && (spooling ? kafkaWatch.up : kafka.state === 'connected' || (await kafka.probe()))
-    const spoolRoom = spool.usedBytes < config.spool.maxBytes
-    const blocked = drainer?.blocked
-    const base = {
-      kafka: reachable ? 'connected' : 'unreachable',
-      ...(blocked === undefined ? {} : { blocked: { reason: blocked.reason, message: blocked.message, since: blocked.since.toISOString() } }),
-      spool: { entries: spool.entries, bytes: spool.bytes, usedBytes: spool.usedBytes, maxBytes: config.spool.maxBytes },
-    }
-    if (!spooling && reachable) return { ready: true, delivering: 'kafka', ...base }
-    if (spoolRoom) return { ready: true, delivering: 'spool', ...base }
-    return { ready: false, delivering: 'none', detail: 'the spool is full and Kafka is not taking its backlog', ...base }
-  }
-
-  const http = buildHttp({ config, logger, metrics, pipeline, readiness })
+  const http = buildHttp({ config, logger, metrics, pipeline, readiness, senderTypes: sources.types })
 
   return {
     http,
@@ -216,13 +191,12 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
     async start() {
       await this.open()
       if (spool.entries > 0) drainer?.kick()
-      void prepareKafka()
+      preparation.start()
       kafkaWatch.start()
     },
-    kafkaPrepared: () => prepared,
+    kafkaPrepared: () => preparation.prepared,
     async close() {
-      closing = true
-      clearTimeout(retry)
+      preparation.stop()
       kafkaWatch.stop()
       await http.close()
       await drainer?.stop(2_000)

@@ -3,14 +3,15 @@ import { randomUUID } from 'node:crypto'
 import type { LoadedSchema } from './avro/schemas.js'
 import { encodeBody } from './avro/encoder.js'
 import type { BridgeConfig, SourceConfig } from './config/schema.js'
+import { DEAD_LETTER_SCHEMA, DEAD_LETTER_TOPIC, deadLetterRecord } from './dead-letter.js'
 import type { PreparedRecord, RecordSink } from './delivery/types.js'
 import { BridgeError, ErrorCodes, isBridgeError } from './errors.js'
 import type { Logger } from './observability/logger.js'
 import type { Metrics } from './observability/metrics.js'
-import { recordHeaders, type BridgeRecord, type SchemaName } from './records.js'
-import { componentFor } from './sources/index.js'
+import type { BridgeRecord, SchemaName } from './records.js'
+import { builtInSources, type SourceRegistry } from './sources/index.js'
 
-export const DEAD_LETTER_TOPIC = 'bridge.deadletter'
+export { DEAD_LETTER_TOPIC } from './dead-letter.js'
 
 export interface IngestRequest {
   body: Buffer
@@ -31,6 +32,8 @@ export interface PipelineDeps {
   sink: RecordSink
   logger: Logger
   metrics: Metrics
+  /** The senders (default: the built-in ones). */
+  sources?: SourceRegistry
   newId?: () => string
 }
 
@@ -41,10 +44,10 @@ export interface Pipeline {
 }
 
 /** A `topics` override naming a topic its source never writes would silently do nothing: refused at start-up. */
-function checkTopicOverrides(sources: readonly SourceConfig[]): void {
+function checkTopicOverrides(sources: readonly SourceConfig[], registry: SourceRegistry): void {
   const problems: string[] = []
   sources.forEach((source, index) => {
-    const component = componentFor(source)
+    const component = registry.componentFor(source)
     if (component === undefined || source.topics === undefined) return
     const produced = [...component.topics(source), DEAD_LETTER_TOPIC]
     for (const key of Object.keys(source.topics)) {
@@ -57,7 +60,8 @@ function checkTopicOverrides(sources: readonly SourceConfig[]): void {
 export function createPipeline(deps: PipelineDeps): Pipeline {
   const { config, schemas, sink, logger, metrics } = deps
   const newId = deps.newId ?? randomUUID
-  checkTopicOverrides(config.sources)
+  const registry = deps.sources ?? builtInSources
+  checkTopicOverrides(config.sources, registry)
 
   function topicFor(source: SourceConfig, defaultTopic: string): string {
     return config.topicPrefix + (source.topics?.[defaultTopic] ?? defaultTopic)
@@ -86,28 +90,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     }
   }
 
-  function deadLetter(source: SourceConfig, request: IngestRequest, eventId: string, reason: string): BridgeRecord {
-    return {
-      topic: DEAD_LETTER_TOPIC,
-      key: source.id,
-      schema: 'dead_letter',
-      headers: recordHeaders(eventId, source.id, request.receivedAt),
-      value: {
-        event_id: eventId,
-        source: source.id,
-        source_type: source.type,
-        received_at: request.receivedAt.getTime(),
-        reason,
-        content_type: request.contentType ?? null,
-        remote_address: request.remoteAddress ?? null,
-        body: request.body,
-      },
-    }
-  }
-
   return {
     async ingest(source, request) {
-      const component = componentFor(source)
+      const component = registry.componentFor(source)
       if (component === undefined) throw new BridgeError(ErrorCodes.UNKNOWN_SOURCE, `no component for source type ${source.type}`)
       let result
       try {
@@ -118,7 +103,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         const reason = badInput ? error.message : `the bridge failed to read this body: ${(error as Error).message}`
         // A parser bug must not cost the event either: it goes to the dead letter like bad input.
         if (!badInput) logger.error({ err: error, event_id: eventId, source: source.id }, 'source component threw; body dead-lettered')
-        const stored = await store(source, [deadLetter(source, request, eventId, reason)], request, eventId)
+        const stored = await store(source, [deadLetterRecord(source, request, eventId, reason)], request, eventId)
         logger.warn({ event_id: eventId, source: source.id, reason, bytes: request.body.length, stored }, 'body refused; raw body kept for the dead letter topic')
         return { status: 'rejected', eventId, reason, stored }
       }
@@ -133,10 +118,10 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     plannedTopics() {
       const planned = new Map<string, SchemaName>()
       for (const source of config.sources) {
-        const component = componentFor(source)
+        const component = registry.componentFor(source)
         if (component === undefined) continue
         for (const topic of component.topics(source)) planned.set(topicFor(source, topic), component.schema)
-        planned.set(topicFor(source, DEAD_LETTER_TOPIC), 'dead_letter')
+        planned.set(topicFor(source, DEAD_LETTER_TOPIC), DEAD_LETTER_SCHEMA.name)
       }
       return [...planned].map(([topic, schema]) => ({ topic, schema }))
     },

@@ -1,14 +1,19 @@
-// The Avro schemas of schemas/*.avsc, read once: their text for the registry, their avsc types for encoding.
+// Avro schemas from their .avsc files, read once: their text for the registry, their avsc types for encoding.
 import { createHash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
+import { readdirSync, readFileSync } from 'node:fs'
 import avsc from 'avsc'
-import type { SchemaName } from '../records.js'
+import { PACKAGE_SCHEMAS_DIR, type SchemaFile, type SchemaName } from '../records.js'
 
-export const SCHEMA_NAMES: readonly SchemaName[] = ['dv2000_event', 'servio_change', 'dead_letter']
+export const SCHEMAS_DIR = PACKAGE_SCHEMAS_DIR
 
-/** src/avro and dist/avro both sit two levels below the package root. */
-export const SCHEMAS_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url))
+/** The schemas the package ships: every .avsc file of schemas/ (not a list kept by hand). */
+export const SCHEMA_NAMES: readonly SchemaName[] = avscFiles(SCHEMAS_DIR).map((file) => file.slice(0, -'.avsc'.length))
+
+function avscFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.avsc'))
+    .sort()
+}
 
 export interface LoadedSchema {
   name: SchemaName
@@ -23,12 +28,19 @@ export function schemaHash(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex')
 }
 
-export function loadSchemas(dir: string = SCHEMAS_DIR): ReadonlyMap<SchemaName, LoadedSchema> {
+/** The schemas records are written with, by name (the senders' registry says which: SourceRegistry.schemaFiles). */
+export function loadSchemaFiles(files: readonly SchemaFile[]): ReadonlyMap<SchemaName, LoadedSchema> {
   const schemas = new Map<SchemaName, LoadedSchema>()
-  for (const name of SCHEMA_NAMES) {
-    const json: unknown = JSON.parse(readFileSync(`${dir}${name}.avsc`, 'utf8'))
+  for (const { name, file } of files) {
+    const json: unknown = JSON.parse(readFileSync(file, 'utf8'))
     const text = JSON.stringify(json)
     schemas.set(name, { name, text, hash: schemaHash(text), type: avsc.Type.forSchema(json as avsc.Schema) })
   }
   return schemas
+}
+
+/** Every schema in a folder (the package's schemas/ by default), named by file. */
+export function loadSchemas(dir: string = SCHEMAS_DIR): ReadonlyMap<SchemaName, LoadedSchema> {
+  const folder = dir.endsWith('/') ? dir : `${dir}/`
+  return loadSchemaFiles(avscFiles(folder).map((file) => ({ name: file.slice(0, -'.avsc'.length), file: `${folder}${file}` })))
 }

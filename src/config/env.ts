@@ -2,7 +2,8 @@
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { envSegment } from './env-names.js'
-import { configSchema, dv2000SourceSchema, servioSourceSchema } from './schema.js'
+import { settingsSchema, type SenderOptions } from './schema.js'
+import { sourceCommon } from './source-common.js'
 
 export { envSegment }
 
@@ -38,12 +39,17 @@ function leaves(schema: z.ZodType, prefix: string[]): { path: string[]; leaf: z.
   return [{ path: prefix, leaf: inner }]
 }
 
-const topLevel = leaves(configSchema, []).filter(({ path }) => path[0] !== 'sources')
-const sourceKeys = new Map<string, z.ZodType>()
-for (const schema of [dv2000SourceSchema, servioSourceSchema]) {
-  for (const [key, child] of Object.entries(schema.shape as Record<string, z.ZodType>)) {
-    if (key !== 'id' && key !== 'type') sourceKeys.set(key, unwrap(child))
+const topLevel = leaves(settingsSchema, [])
+
+/** The keys a source can have, over all senders: the common ones and each sender's options. */
+function sourceKeysOf(senders: readonly SenderOptions[]): Map<string, z.ZodType> {
+  const keys = new Map<string, z.ZodType>()
+  for (const shape of [sourceCommon, ...senders.map((s) => s.options)]) {
+    for (const [key, child] of Object.entries(shape as Record<string, z.ZodType>)) {
+      if (key !== 'id' && key !== 'type') keys.set(key, unwrap(child))
+    }
   }
+  return keys
 }
 
 /** A scalar from the environment: numbers and booleans by their text; anything else stays a string for zod to judge. */
@@ -108,7 +114,8 @@ function setPath(target: Record<string, unknown>, path: Path, value: unknown): v
  * Sources are addressed by id: BRIDGE_SOURCES_FRONT_DESK_SECRETS=a,b.
  * Returns what was applied, so start-up can log the variable names (never their values).
  */
-export function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): EnvOverride[] {
+export function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv, senders: readonly SenderOptions[]): EnvOverride[] {
+  const sourceKeys = sourceKeysOf(senders)
   const applied: EnvOverride[] = []
   const known = new Set(['BRIDGE_CONFIG'])
   for (const { path, leaf } of topLevel) {

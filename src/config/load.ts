@@ -4,7 +4,8 @@ import { resolve } from 'node:path'
 import { parse as parseYaml, YAMLParseError } from 'yaml'
 import { BridgeError, ErrorCodes } from '../errors.js'
 import { applyEnvOverrides, StrayVariablesError, type EnvOverride } from './env.js'
-import { configSchema, type BridgeConfig } from './schema.js'
+import { builtInSources, type SourceRegistry } from '../sources/index.js'
+import { configSchemaFor, type BridgeConfig } from './schema.js'
 
 export interface LoadedConfig {
   config: BridgeConfig
@@ -28,9 +29,17 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out === '' ? String(key) : `${out}.${String(key)}`), '')
 }
 
-/** Validates an already-parsed object (tests build configs this way). */
-export function validateConfig(raw: unknown, origin = 'config', overrides: readonly EnvOverride[] = []): BridgeConfig {
-  const result = configSchema.safeParse(raw ?? {})
+/** One schema per registry of senders: sources are validated by the options of their own sender. */
+const schemas = new WeakMap<SourceRegistry, ReturnType<typeof configSchemaFor>>()
+function schemaFor(sources: SourceRegistry): ReturnType<typeof configSchemaFor> {
+  let schema = schemas.get(sources)
+  if (schema === undefined) schemas.set(sources, (schema = configSchemaFor(sources.components)))
+  return schema
+}
+
+/** Validates an already-parsed object (tests build configs this way), for the built-in senders or `sources`. */
+export function validateConfig(raw: unknown, origin = 'config', overrides: readonly EnvOverride[] = [], sources: SourceRegistry = builtInSources): BridgeConfig {
+  const result = schemaFor(sources).safeParse(raw ?? {})
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
       const key = formatPath(issue.path)
@@ -40,10 +49,10 @@ export function validateConfig(raw: unknown, origin = 'config', overrides: reado
     })
     throw invalid(`${origin} is invalid:\n${lines.join('\n')}`)
   }
-  return deepFreeze(result.data)
+  return deepFreeze(result.data as BridgeConfig)
 }
 
-export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv): LoadedConfig {
+export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv, sources: SourceRegistry = builtInSources): LoadedConfig {
   let raw: unknown = {}
   let path: string | undefined
   if (file !== undefined) {
@@ -66,11 +75,11 @@ export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv): Lo
   }
   let overrides: EnvOverride[]
   try {
-    overrides = applyEnvOverrides(raw as Record<string, unknown>, env)
+    overrides = applyEnvOverrides(raw as Record<string, unknown>, env, sources.components)
   } catch (error) {
     if (!(error instanceof StrayVariablesError)) throw error
     throw invalid(`the environment is invalid:\n${error.lines.join('\n')}`)
   }
-  const config = validateConfig(raw, path === undefined ? 'config (from the environment)' : `config file ${path}`, overrides)
+  const config = validateConfig(raw, path === undefined ? 'config (from the environment)' : `config file ${path}`, overrides, sources)
   return { config, file: path, overrides }
 }

@@ -7,8 +7,6 @@ import { printableId } from '../observability/redact.js'
 import type { Pipeline } from '../pipeline.js'
 import type { SourceGuard } from './source-guard.js'
 
-const SENDER_TYPES = ['dv2000', 'servio'] as const
-
 const outcomeOfError: Partial<Record<ErrorCode, RequestOutcome>> = {
   [ErrorCodes.UNKNOWN_SOURCE]: 'unknown_source',
   [ErrorCodes.UNAUTHORIZED]: 'unauthorized',
@@ -27,13 +25,14 @@ interface IngestDeps {
   pipeline: Pipeline
   metrics: Metrics
   guard: SourceGuard
+  senderTypes: readonly string[]
 }
 
-export function registerIngestRoutes(app: FastifyInstance, { pipeline, metrics, guard }: IngestDeps): void {
+export function registerIngestRoutes(app: FastifyInstance, { pipeline, metrics, guard, senderTypes }: IngestDeps): void {
   app.decorateRequest('bridgeSource', null)
   app.decorateRequest('receivedAtMs', 0)
 
-  for (const type of SENDER_TYPES) {
+  for (const type of senderTypes) {
     app.post<{ Params: { source: string }; Querystring: { token?: unknown } }>(`/v1/${type}/:source`, {
       // Refuse before the body is read: an unknown or unauthorised sender costs no bytes.
       onRequest: async (request) => {

@@ -19,6 +19,8 @@ export interface HttpDeps {
   metrics: Metrics
   pipeline: Pipeline
   readiness: () => Promise<Readiness>
+  /** One route /v1/{type}/{source} per sender type (default: the types of the configured sources). */
+  senderTypes?: readonly string[]
 }
 
 function tlsOptions(config: BridgeConfig): { https: { cert: Buffer; key: Buffer } } | Record<string, never> {
@@ -83,6 +85,7 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
   })
 
   registerHealthRoutes(app, deps)
-  registerIngestRoutes(app, { ...deps, guard: createSourceGuard(config.sources) })
+  const senderTypes = deps.senderTypes ?? [...new Set(config.sources.map((s) => s.type))]
+  registerIngestRoutes(app, { ...deps, senderTypes, guard: createSourceGuard(config.sources) })
   return app
 }

@@ -1,5 +1,6 @@
-// The contract between the HTTP ingress and a sender's component: bytes in, records (or a typed refusal) out.
-import type { SourceConfig } from '../config/schema.js'
+// The one interface a sender implements: its type, its config options, its Avro schema, its topics and its pure ingest.
+import type { z } from 'zod'
+import type { SourceConfig } from '../config/source-common.js'
 import type { BridgeRecord, SchemaName } from '../records.js'
 
 export interface IngestContext<S extends SourceConfig = SourceConfig> {
@@ -13,14 +14,25 @@ export type IngestResult =
   | { kind: 'records'; records: BridgeRecord[]; eventId: string; batchId?: string; warnings?: string[] }
   | { kind: 'filtered'; eventId: string; reason: string }
 
+/**
+ * Everything sender-specific, in the sender's own folder; the registry (sources/index.ts) derives the rest
+ * from it: the config's sources union and BRIDGE_SOURCES_* keys, the route /v1/{type}/{source}, the schema
+ * registered per topic, and the topics created at start-up.
+ */
 export interface SourceComponent<S extends SourceConfig = SourceConfig> {
+  /** Lower case letters, digits and dashes: the route's /v1/{type}/ and the config's `type`. */
   readonly type: S['type']
+  /** The sender's own keys of a source (beyond id, secrets, allowCidrs, topics, rateLimit), as a zod shape. */
+  readonly options: z.ZodRawShape
+  /** The Avro schema its records are written with: its name, and the absolute path of its .avsc file. */
   readonly schema: SchemaName
-  /** Every default topic this source may produce to, for creation and schema registration at start-up. */
+  readonly schemaFile: string
+  /** Every default topic this source may produce to (before overrides and prefix), for creation at start-up. */
   topics(source: S): string[]
   /**
-   * Turns one request body into records. Pure: throws BridgeError(BAD_INPUT) with a reason a sender's
-   * operator can act on when the body is not what the sender documents.
+   * Turns one request body into records, each with its default topic and its key. Pure: throws
+   * BridgeError(BAD_INPUT) with a reason a sender's operator can act on when the body is not what the sender
+   * documents; the pipeline then keeps the raw body as a dead letter.
    */
   ingest(body: Buffer, context: IngestContext<S>): IngestResult
 }

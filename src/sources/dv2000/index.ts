@@ -1,10 +1,14 @@
 // The DV2000 source component: filters by category, routes to the per-category topic with the contract's key.
-import type { Dv2000SourceConfig } from '../../config/schema.js'
-import { recordHeaders } from '../../records.js'
+import { packageSchema, recordHeaders } from '../../records.js'
 import type { IngestContext, IngestResult, SourceComponent } from '../source.js'
 import { categoryName, HOSPITALITY, ROOM_MOVE } from './names.js'
 import { parseDv2000, type ParsedDv2000 } from './parse.js'
+import { dv2000Options, type Dv2000SourceConfig } from './options.js'
 import type { Dv2000Event } from './types.js'
+
+export type { Dv2000SourceConfig } from './options.js'
+
+const SCHEMA = packageSchema('dv2000_event')
 
 export const DV2000_TOPICS = ['dv2000.general', 'dv2000.telephony', 'dv2000.system', 'dv2000.hospitality', 'dv2000.other'] as const
 
@@ -28,7 +32,9 @@ function toValue(parsed: ParsedDv2000, eventId: string, context: IngestContext):
 
 export const dv2000Source: SourceComponent<Dv2000SourceConfig> = {
   type: 'dv2000',
-  schema: 'dv2000_event',
+  options: dv2000Options,
+  schema: SCHEMA.name,
+  schemaFile: SCHEMA.file,
   topics(source) {
     if (source.categories === undefined) return [...DV2000_TOPICS]
     return [...new Set(source.categories.map((c) => dv2000Topic(categoryName(c))))]
@@ -51,7 +57,7 @@ export const dv2000Source: SourceComponent<Dv2000SourceConfig> = {
         {
           topic: dv2000Topic(parsed.category_name),
           key: dv2000Key(value),
-          schema: 'dv2000_event',
+          schema: SCHEMA.name,
           value: value as unknown as Record<string, unknown>,
           headers: recordHeaders(eventId, context.source.id, context.receivedAt),
         },

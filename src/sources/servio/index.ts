@@ -1,12 +1,15 @@
 // The Servio source component: one record per (action, entity, id), filtered by the source's entities and actions.
-import { servioEntities, type ServioSourceConfig } from '../../config/schema.js'
-import { recordHeaders, type BridgeRecord } from '../../records.js'
+import { packageSchema, recordHeaders, type BridgeRecord } from '../../records.js'
 import type { IngestResult, SourceComponent } from '../source.js'
 import { ENTITY_TOPICS } from './names.js'
+import { servioEntities, servioOptions, type ServioSourceConfig } from './options.js'
 import { parseServio } from './parse.js'
 import type { ServioChange, ServioChangeValue } from './types.js'
 
 export { SERVIO_TOPICS } from './names.js'
+export type { ServioSourceConfig } from './options.js'
+
+const SCHEMA = packageSchema('servio_change')
 
 function kept(changes: ServioChange[], source: ServioSourceConfig): ServioChange[] {
   const { entities, actions } = source
@@ -23,7 +26,9 @@ function filterText(source: ServioSourceConfig): string {
 
 export const servioSource: SourceComponent<ServioSourceConfig> = {
   type: 'servio',
-  schema: 'servio_change',
+  options: servioOptions,
+  schema: SCHEMA.name,
+  schemaFile: SCHEMA.file,
   topics(source) {
     const { entities } = source
     return servioEntities.filter((e) => entities === undefined || entities.includes(e)).map((e) => ENTITY_TOPICS[e])
@@ -47,7 +52,7 @@ export const servioSource: SourceComponent<ServioSourceConfig> = {
       records[i] = {
         topic: ENTITY_TOPICS[entity],
         key: String(id),
-        schema: 'servio_change',
+        schema: SCHEMA.name,
         value: value as unknown as Record<string, unknown>,
         headers: recordHeaders(eventId, source.id, context.receivedAt),
       }

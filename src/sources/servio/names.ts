@@ -1,5 +1,5 @@
 // Servio's wire names (Add/Update/Delete, Clients/Companies/Guests/Rooms) to the contract's names and topics.
-import { servioEntities } from '../../config/schema.js'
+import { servioEntities } from './options.js'
 import type { ServioAction, ServioEntity } from './types.js'
 
 const actionsByKey: ReadonlyMap<string, ServioAction> = new Map([

@@ -1,5 +1,5 @@
 // A Servio HMS change batch as the bridge reads it, and the Avro value of one change (SPEC §3).
-import type { ServioAction, ServioEntity } from '../../config/schema.js'
+import type { ServioAction, ServioEntity } from './options.js'
 
 export type { ServioAction, ServioEntity }
 

@@ -7,7 +7,7 @@ import type avsc from 'avsc'
 const encodeWire = (id: number, type: avsc.Type, value: unknown): Buffer => withWireHeader(id, encodeBody(type, value))
 const idOf = (wire: Buffer): number => wire.readUInt32BE(1)
 import { loadSchemas, SCHEMA_NAMES } from '../../../src/avro/schemas.js'
-import type { Dv2000SourceConfig } from '../../../src/config/schema.js'
+import type { Dv2000SourceConfig } from '../../../src/sources/dv2000/options.js'
 import { ErrorCodes } from '../../../src/errors.js'
 import { dv2000Source } from '../../../src/sources/dv2000/index.js'
 import {

@@ -1,6 +1,7 @@
 // Bodies built to hurt: deep nesting must end as a clear refusal (dead letter), never a crash or a stack overflow.
 import { describe, expect, it } from 'vitest'
-import type { Dv2000SourceConfig, ServioSourceConfig } from '../../../src/config/schema.js'
+import type { Dv2000SourceConfig } from '../../../src/sources/dv2000/options.js'
+import type { ServioSourceConfig } from '../../../src/sources/servio/options.js'
 import { BridgeError } from '../../../src/errors.js'
 import { dv2000Source } from '../../../src/sources/dv2000/index.js'
 import { servioSource } from '../../../src/sources/servio/index.js'

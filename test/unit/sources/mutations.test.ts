@@ -1,6 +1,7 @@
 // Seeded mutations of the documents' own payloads: every outcome is records, a filter, or a BAD_INPUT refusal; nothing else.
 import { describe, expect, it } from 'vitest'
-import type { Dv2000SourceConfig, ServioSourceConfig } from '../../../src/config/schema.js'
+import type { Dv2000SourceConfig } from '../../../src/sources/dv2000/options.js'
+import type { ServioSourceConfig } from '../../../src/sources/servio/options.js'
 import { BridgeError, ErrorCodes } from '../../../src/errors.js'
 import { dv2000Source } from '../../../src/sources/dv2000/index.js'
 import type { SourceComponent } from '../../../src/sources/source.js'

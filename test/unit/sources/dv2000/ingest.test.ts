@@ -1,6 +1,6 @@
 // The DV2000 component on the document's own examples: every contract field, topic, key and headers (SPEC §3).
 import { describe, expect, it, vi } from 'vitest'
-import type { Dv2000SourceConfig } from '../../../../src/config/schema.js'
+import type { Dv2000SourceConfig } from '../../../../src/sources/dv2000/options.js'
 import { ErrorCodes } from '../../../../src/errors.js'
 import { dv2000Source } from '../../../../src/sources/dv2000/index.js'
 import type { IngestResult } from '../../../../src/sources/source.js'

@@ -1,6 +1,6 @@
 // parseDv2000 on the input quirks of SPEC §4 and on bodies it must refuse with a reason naming the problem.
 import { describe, expect, it } from 'vitest'
-import type { Dv2000SourceConfig } from '../../../../src/config/schema.js'
+import type { Dv2000SourceConfig } from '../../../../src/sources/dv2000/options.js'
 import { ErrorCodes } from '../../../../src/errors.js'
 import { dv2000Source } from '../../../../src/sources/dv2000/index.js'
 import { parseDv2000 } from '../../../../src/sources/dv2000/parse.js'

@@ -1,6 +1,6 @@
 // The Servio component on the document's own examples: one record per (action, entity, id), topics, keys, filters (SPEC §3).
 import { describe, expect, it } from 'vitest'
-import type { ServioSourceConfig } from '../../../../src/config/schema.js'
+import type { ServioSourceConfig } from '../../../../src/sources/servio/options.js'
 import { ErrorCodes } from '../../../../src/errors.js'
 import { componentFor } from '../../../../src/sources/index.js'
 import { servioSource } from '../../../../src/sources/servio/index.js'

@@ -1,0 +1,56 @@
+// What every configured source has, whatever its sender: id, secrets, allow-list, topic overrides, rate limit.
+import { BlockList, isIP } from 'node:net'
+import { z } from 'zod'
+
+export const cidr = z.string().refine(isCidr, { message: 'must be an IPv4 or IPv6 address or CIDR block, e.g. 10.0.0.0/8' })
+
+export function isCidr(value: string): boolean {
+  const [address, bits, extra] = value.split('/')
+  if (address === undefined || extra !== undefined) return false
+  const family = isIP(address)
+  if (family === 0) return false
+  if (bits === undefined) return true
+  if (!/^\d{1,3}$/.test(bits)) return false
+  const prefix = Number(bits)
+  if (prefix > (family === 4 ? 32 : 128)) return false
+  // BlockList validates the pair exactly as it will be used at request time.
+  try {
+    new BlockList().addSubnet(address, prefix, family === 4 ? 'ipv4' : 'ipv6')
+    return true
+  } catch {
+    return false
+  }
+}
+
+const secret = z.string().min(8, { message: 'a secret must be at least 8 characters' })
+
+const rateLimit = z.strictObject({
+  perSecond: z.number().positive(),
+  burst: z.int().positive().optional(),
+})
+
+/** The keys every source has, whatever its sender. */
+export const sourceCommon = {
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, {
+    message: 'must be 1-100 characters of letters, digits, ".", "_" or "-", starting with a letter or digit',
+  }),
+  secrets: z.array(secret).min(1, { message: 'at least one secret is required' }),
+  allowCidrs: z.array(cidr).optional(),
+  /** Default topic name (without prefix) → topic to use instead, e.g. { "dv2000.hospitality": "hotel1.rooms" }. */
+  topics: z.record(z.string(), z.string().min(1)).optional(),
+  rateLimit: rateLimit.optional(),
+}
+
+
+/** A sender type names its routes (/v1/{type}/…) and its config: lower case letters, digits and dashes. */
+export const SENDER_TYPE = /^[a-z][a-z0-9-]{0,31}$/
+
+/** A source of one sender: the common keys, `type`, and the sender's own options (DV2000's categories, …). */
+export function sourceSchemaOf<T extends string, O extends z.ZodRawShape>(type: T, options: O) {
+  return z.strictObject({ ...sourceCommon, type: z.literal(type), ...options })
+}
+
+const baseSource = sourceSchemaOf('', {})
+
+/** A configured source as code outside its sender sees it; each sender's component knows its own options. */
+export type SourceConfig = Omit<z.infer<typeof baseSource>, 'type'> & { type: string }
