@@ -18,6 +18,7 @@ export interface IngestRequest {
   contentType: string | undefined
   remoteAddress: string | undefined
   receivedAt: Date
+  userAgent?: string | undefined
 }
 
 export type IngestOutcome =
@@ -96,7 +97,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       if (component === undefined) throw new BridgeError(ErrorCodes.UNKNOWN_SOURCE, `no component for source type ${source.type}`)
       let result
       try {
-        result = component.ingest(request.body, { source, receivedAt: request.receivedAt, newId })
+        result = component.ingest(request.body, { source, receivedAt: request.receivedAt, userAgent: request.userAgent, newId })
       } catch (error) {
         const eventId = newId()
         const badInput = isBridgeError(error) && error.code === ErrorCodes.BAD_INPUT

@@ -66,6 +66,7 @@ export function registerIngestRoutes(app: FastifyInstance, { pipeline, metrics, 
             contentType: request.headers['content-type'],
             remoteAddress: request.ip,
             receivedAt: new Date(request.receivedAtMs),
+            userAgent: request.headers['user-agent'],
           })
           metrics.requests.inc({ source: source.id, outcome: outcome.status })
           if (outcome.status === 'rejected') {

@@ -6,6 +6,8 @@ import type { BridgeRecord, SchemaName } from '../records.js'
 export interface IngestContext<S extends SourceConfig = SourceConfig> {
   source: S
   receivedAt: Date
+  /** The request's User-Agent as sent (DV2000 sends DuVoice/<version>), if any. */
+  userAgent?: string | undefined
   /** A new UUID per call: event ids and batch ids. */
   newId: () => string
 }

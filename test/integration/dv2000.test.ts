@@ -67,6 +67,8 @@ describe('DV2000 to Kafka', () => {
       time: '08:07:46',
       timestamp: '2023-09-13T08:07:46-07:00',
       extra_json: null,
+      // Schema v2: which DV2000 version sent it.
+      user_agent: 'DuVoice/8.0.20',
     })
     expect(new Date(v['occurred_at'] as Date).toISOString()).toBe('2023-09-13T15:07:46.000Z')
     expect(v['message']).toEqual({

@@ -96,6 +96,8 @@ describe('Servio document examples to Kafka', () => {
         entity: change!.entity,
         action: change!.action,
         id: change!.id,
+        // Schema v2: the request's User-Agent (undici's fetch sends "node").
+        user_agent: 'node',
       })
       // Wire format: magic 0 + the id the registry holds for <topic>-value.
       const subject = `${record.topic}-value`

@@ -27,7 +27,7 @@ export function dv2000Topic(categoryName: string): string {
 
 function toValue(parsed: ParsedDv2000, eventId: string, context: IngestContext): Dv2000Event {
   const { unconvertible: _u, utf8: _t, ...fields } = parsed
-  return { event_id: eventId, source: context.source.id, received_at: context.receivedAt.getTime(), ...fields }
+  return { event_id: eventId, source: context.source.id, received_at: context.receivedAt.getTime(), ...fields, user_agent: context.userAgent ?? null }
 }
 
 export const dv2000Source: SourceComponent<Dv2000SourceConfig> = {

@@ -11,7 +11,7 @@ import type { Dv2000Event } from './types.js'
 /** The packet's documented top-level fields; anything else is kept in `extra_json`. */
 const PACKET_FIELDS = new Set(['category', 'date', 'event', 'message', 'service_id', 'service_name', 'time', 'timestamp'])
 
-export type ParsedDv2000 = Omit<Dv2000Event, 'event_id' | 'source' | 'received_at'> & {
+export type ParsedDv2000 = Omit<Dv2000Event, 'event_id' | 'source' | 'received_at' | 'user_agent'> & {
   /** Documented message fields that could not be typed; their values stay in message_json. */
   unconvertible: string[]
   utf8: boolean

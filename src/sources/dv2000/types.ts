@@ -40,4 +40,6 @@ export interface Dv2000Event {
   message: Dv2000Message | null
   message_json: string
   extra_json: string | null
+  /** From v2: the request's User-Agent (e.g. DuVoice/8.0.20: which DV2000 version sent it), null when absent. */
+  user_agent: string | null
 }

@@ -44,11 +44,12 @@ export const servioSource: SourceComponent<ServioSourceConfig> = {
     }
     const receivedAt = context.receivedAt.getTime()
     const hotelId = source.hotelId ?? null
+    const userAgent = context.userAgent ?? null
     const records: BridgeRecord[] = new Array(produced.length)
     for (let i = 0; i < produced.length; i++) {
       const { action, entity, id } = produced[i]!
       const eventId = context.newId()
-      const value: ServioChangeValue = { event_id: eventId, batch_id: batchId, source: source.id, hotel_id: hotelId, received_at: receivedAt, entity, action, id }
+      const value: ServioChangeValue = { event_id: eventId, batch_id: batchId, source: source.id, hotel_id: hotelId, received_at: receivedAt, entity, action, id, user_agent: userAgent }
       records[i] = {
         topic: ENTITY_TOPICS[entity],
         key: String(id),

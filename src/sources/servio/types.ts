@@ -21,4 +21,6 @@ export interface ServioChangeValue {
   entity: ServioEntity
   action: ServioAction
   id: number
+  /** From v2: the request's User-Agent, null when absent. */
+  user_agent: string | null
 }

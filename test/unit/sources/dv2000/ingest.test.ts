@@ -94,6 +94,7 @@ describe('dv2000Source.ingest on the document examples', () => {
               '"maidstatus": "0", "mailbox": "3101", "room": "100-101", "source": "testapp", ' +
               '"timestamp": "2023-09-13T08:07:46-07:00", "vip": "0" }',
             extra_json: null,
+            user_agent: null,
           },
         },
       ],
@@ -269,5 +270,21 @@ describe('DV2000 category filter (like the sender\'s -cat)', () => {
 
   it('still refuses a malformed body rather than filtering it', () => {
     expect(bridgeErrorOf(() => ingest(rawPostExample(), hospitalityOnly)).code).toBe(ErrorCodes.BAD_INPUT)
+  })
+})
+
+describe('user_agent (schema v2)', () => {
+  it('carries the request\'s User-Agent as sent into DV2000 and Servio records, null when there is none', async () => {
+    const { servioSource } = await import('../../../../src/sources/servio/index.js')
+    const withAgent = dv2000Source.ingest(Buffer.from(roomUpdateText(), 'utf8'), { source: FRONT_DESK, receivedAt: RECEIVED_AT, userAgent: 'DuVoice/8.0.20', newId: () => EVENT_ID })
+    expect(withAgent.kind === 'records' && withAgent.records[0]!.value['user_agent']).toBe('DuVoice/8.0.20')
+    expect(records(Buffer.from(roomUpdateText(), 'utf8')).records[0]!.value['user_agent']).toBeNull()
+    const servio = servioSource.ingest(Buffer.from('{"Add":{"Rooms":[160]}}'), {
+      source: { id: 'hotel', type: 'servio', secrets: ['a-long-secret'] },
+      receivedAt: RECEIVED_AT,
+      userAgent: 'Servio HMS',
+      newId: () => EVENT_ID,
+    })
+    expect(servio.kind === 'records' && servio.records[0]!.value['user_agent']).toBe('Servio HMS')
   })
 })

@@ -72,6 +72,7 @@ describe('servioSource.ingest on every example of the Servio document', () => {
           entity: change.entity,
           action: change.action,
           id: change.id,
+          user_agent: null,
         },
       })),
     })
