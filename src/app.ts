@@ -88,6 +88,13 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
       ...config.schemaRegistry,
       cacheFile: join(spoolDir, 'schema-ids.json'),
       onCacheError: (error) => logger.warn({ err: error }, 'could not save schema ids beside the spool'),
+      onIdChanged: (subject, cached, actual) =>
+        logger.warn({ subject, cached, actual, registry: config.schemaRegistry.url }, 'the registry holds another id for this schema than the one cached: using its id'),
+      onRefused: (subject, reason) => {
+        metrics.schemaRefused.set({ subject }, reason === undefined ? 0 : 1)
+        if (reason === undefined) logger.info({ subject }, 'the schema registry accepts the schema again')
+        else logger.error({ subject, reason }, 'the schema registry refuses the schema for this subject: events are kept in the spool; run `hotel-kafka-bridge schemas check` to see why')
+      },
     })
   const kafka = deps.kafka ?? createKafkaEdge(config, logger)
   const spool = createSpool({ dir: spoolDir, maxBytes: config.spool.maxBytes, logger })
@@ -170,6 +177,7 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
     kafka,
     kafkaUp: () => kafkaWatch.up,
     blocked: () => drainer?.blocked,
+    refusedSubjects: () => schemaIds.refused,
   })
 
   const http = buildHttp({ config, logger, metrics, pipeline, readiness, senderTypes: sources.types })

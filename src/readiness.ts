@@ -11,6 +11,8 @@ export interface Readiness {
   /** The spool is held until an operator fixes something (an ACL, an incompatible schema): why, and since when. */
   blocked?: { reason: string; message: string; since: string }
   spool?: { entries: number; bytes: number; usedBytes: number; maxBytes: number }
+  /** Subjects the schema registry refuses: not ready, although events are still accepted into the spool. */
+  refusedSubjects?: string[]
   detail?: string
 }
 
@@ -22,6 +24,8 @@ export interface ReadinessInputs {
   /** While spooling, the drainer's attempts (and the idle probe) say whether Kafka answers. */
   kafkaUp: () => boolean
   blocked: () => Blocked | undefined
+  /** Subjects the schema registry refuses, with its reason: a deploy error, so not ready. */
+  refusedSubjects: () => ReadonlyMap<string, string>
 }
 
 export function createReadiness(inputs: ReadinessInputs): () => Promise<Readiness> {
@@ -34,6 +38,12 @@ export function createReadiness(inputs: ReadinessInputs): () => Promise<Readines
       kafka: reachable ? 'connected' : 'unreachable',
       ...(blocked === undefined ? {} : { blocked: { reason: blocked.reason, message: blocked.message, since: blocked.since.toISOString() } }),
       spool: { entries: spool.entries, bytes: spool.bytes, usedBytes: spool.usedBytes, maxBytes },
+    }
+    const refused = [...inputs.refusedSubjects()]
+    if (refused.length > 0) {
+      // 503 halts a rolling deploy (the old instances keep serving); requests are still taken into the spool.
+      const detail = `the schema registry refuses ${refused.map(([subject, reason]) => `${subject} (${reason})`).join('; ')}: run hotel-kafka-bridge schemas check`
+      return { ready: false, delivering: spooling || !reachable ? 'spool' : 'kafka', detail, refusedSubjects: refused.map(([subject]) => subject), ...base }
     }
     if (!spooling && reachable) return { ready: true, delivering: 'kafka', ...base }
     // While the spool has room, every event is stored: ready, even with Kafka away (DV2000 never retries).

@@ -1,4 +1,4 @@
-// Registers each (subject, schema) once with a Confluent-API registry and caches its id.
+// Registers each (subject, schema) once with a Confluent-API registry and caches its id, per registry, verified before it is trusted.
 import { BridgeError, ErrorCodes } from '../errors.js'
 import { loadIdCache, saveIdCache } from './id-cache.js'
 import { schemaHash } from './schemas.js'
@@ -12,13 +12,24 @@ export interface RegistryOptions {
   /** Where ids are kept across restarts, so a cold start with the registry down can still encode. */
   cacheFile?: string | undefined
   onCacheError?: (error: unknown) => void
+  /** The registry answered another id than the one cached for this subject and schema (a rebuilt registry). */
+  onIdChanged?: (subject: string, cached: number, actual: number) => void
+  /** The registry refused a subject's schema (or accepted it again: reason undefined). */
+  onRefused?: (subject: string, reason: string | undefined) => void
 }
 
 export interface SchemaIds {
   /** The registry id of `schemaText` under `subject`, registering it the first time. */
   idFor(subject: string, schemaText: string): Promise<number>
-  /** Ids already known, without I/O. */
+  /** Ids known and checked (or trusted because the registry could not be asked), without I/O. */
   cachedId(subject: string, schemaText: string): number | undefined
+  /**
+   * Asks the registry for the id of `schemaText` under `subject` (registering it if missing) whatever the cache
+   * holds, and replaces a cached id that differs: done once per subject at start-up.
+   */
+  verify(subject: string, schemaText: string): Promise<number>
+  /** Subjects whose schema the registry refuses now, with its reason. */
+  readonly refused: ReadonlyMap<string, string>
 }
 
 const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json'
@@ -42,13 +53,18 @@ export function createSchemaIds(options: RegistryOptions): SchemaIds {
   if (options.username !== undefined) {
     headers['authorization'] = `Basic ${Buffer.from(`${options.username}:${options.password ?? ''}`).toString('base64')}`
   }
+  // The cache on disk holds ids of every registry the spool folder has known: keyed by the registry's URL, so a
+  // bridge pointed at another registry never writes the old one's ids.
   const ids = options.cacheFile === undefined ? new Map<string, number>() : loadIdCache(options.cacheFile)
+  /** Ids this process may use without asking: checked with the registry, or trusted while it could not be reached. */
+  const usable = new Set<string>()
+  const refused = new Map<string, string>()
   const inFlight = new Map<string, Promise<number>>()
   const hashes = new Map<string, string>()
   const keyOf = (subject: string, text: string): string => {
     let hash = hashes.get(text)
     if (hash === undefined) hashes.set(text, (hash = schemaHash(text)))
-    return `${subject}\u0000${hash}`
+    return `${base}\u0000${subject}\u0000${hash}`
   }
   let saving = Promise.resolve()
   const persist = (): void => {
@@ -102,26 +118,54 @@ export function createSchemaIds(options: RegistryOptions): SchemaIds {
     return created.body['id']
   }
 
+  /** The registry's answer for (subject, schema), recorded; a cached id it contradicts is replaced and reported. */
+  function ask(key: string, subject: string, schemaText: string): Promise<number> {
+    let pending = inFlight.get(key)
+    if (pending === undefined) {
+      pending = register(subject, schemaText)
+        .then(
+          (id) => {
+            const cached = ids.get(key)
+            if (cached !== undefined && cached !== id) options.onIdChanged?.(subject, cached, id)
+            ids.set(key, id)
+            usable.add(key)
+            if (refused.delete(subject)) options.onRefused?.(subject, undefined)
+            if (cached !== id) persist()
+            return id
+          },
+          (error: unknown) => {
+            if (error instanceof BridgeError && error.code === ErrorCodes.REGISTRY_REJECTED) {
+              refused.set(subject, error.message)
+              options.onRefused?.(subject, error.message)
+            }
+            // Unreachable: this registry's own ids from disk are the best knowledge there is (a restart in an outage).
+            const cached = ids.get(key)
+            if (error instanceof BridgeError && error.retriable && cached !== undefined) {
+              usable.add(key)
+              return cached
+            }
+            throw error
+          },
+        )
+        .finally(() => inFlight.delete(key))
+      inFlight.set(key, pending)
+    }
+    return pending
+  }
+
   return {
+    refused,
     cachedId(subject, schemaText) {
-      return ids.get(keyOf(subject, schemaText))
+      const key = keyOf(subject, schemaText)
+      return usable.has(key) ? ids.get(key) : undefined
     },
     idFor(subject, schemaText) {
       const key = keyOf(subject, schemaText)
-      const known = ids.get(key)
-      if (known !== undefined) return Promise.resolve(known)
-      let pending = inFlight.get(key)
-      if (pending === undefined) {
-        pending = register(subject, schemaText)
-          .then((id) => {
-            ids.set(key, id)
-            persist()
-            return id
-          })
-          .finally(() => inFlight.delete(key))
-        inFlight.set(key, pending)
-      }
-      return pending
+      const known = usable.has(key) ? ids.get(key) : undefined
+      return known !== undefined ? Promise.resolve(known) : ask(key, subject, schemaText)
+    },
+    verify(subject, schemaText) {
+      return ask(keyOf(subject, schemaText), subject, schemaText)
     },
   }
 }

@@ -12,10 +12,7 @@ const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
  * the URL; credentials over plain http to another machine would cross the network in clear and are refused.
  * Messages never quote the URL or the credentials.
  */
-function credentialsOutOfUrl(
-  registry: { url: string; username?: string | undefined; password?: string | undefined },
-  ctx: z.RefinementCtx,
-): { url: string; username?: string | undefined; password?: string | undefined } {
+function credentialsOutOfUrl<R extends { url: string; username?: string | undefined; password?: string | undefined }>(registry: R, ctx: z.RefinementCtx): R {
   const url = new URL(registry.url)
   let { username, password } = registry
   if (url.username !== '' || url.password !== '') {
@@ -35,7 +32,7 @@ function credentialsOutOfUrl(
       message: 'carries credentials over plain http:// to another host, where anyone on the way can read them: use https://',
     })
   }
-  return { url: url.href.replace(/\/$/, ''), username, password }
+  return { ...registry, url: url.href.replace(/\/$/, ''), username, password }
 }
 
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, { message: 'must be host:port' })
@@ -105,6 +102,8 @@ const settings = {
       url: z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' }).default('http://127.0.0.1:8081'),
       username: z.string().optional(),
       password: z.string().optional(),
+      /** Each HTTP call to the registry at most; a request's calls are also bounded by kafka.ackTimeoutMs. */
+      timeoutMs: z.int().min(100).default(5_000),
     })
     .prefault({})
     .transform(credentialsOutOfUrl),

@@ -23,7 +23,7 @@ export interface Deliverer extends RecordSink {
 export interface DelivererOptions {
   batcher: Batcher
   spool: Spool
-  schemaIds: SchemaIds
+  schemaIds: Pick<SchemaIds, 'cachedId' | 'idFor'>
   schemaTexts: SchemaTexts
   ackTimeoutMs: number
   logger: Logger
@@ -91,14 +91,26 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
     return 'spooled'
   }
 
-  function acknowledged(wireRecords: OutboundRecord[]): Promise<void> {
+  function acknowledged(wireRecords: OutboundRecord[], leftMs: number): Promise<void> {
     const delivered = batcher.deliver(wireRecords)
     // After a timeout the send goes on; if it succeeds too, the replay is a duplicate (at-least-once).
     delivered.catch(() => undefined)
     return within(
       delivered,
-      ackTimeoutMs,
+      leftMs,
       () => new BridgeError(ErrorCodes.KAFKA_UNAVAILABLE, `Kafka did not acknowledge within ${ackTimeoutMs} ms`, { retriable: true }),
+    )
+  }
+
+  /** Registry calls for a request share its ackTimeoutMs: a slow registry is an outage like a slow Kafka (202). */
+  function wireInTime(records: readonly PreparedRecord[]): Promise<OutboundRecord[]> {
+    const pending = wire(records)
+    // The call goes on after the timeout: the id it learns serves the next request and the replay.
+    pending.catch(() => undefined)
+    return within(
+      pending,
+      ackTimeoutMs,
+      () => new BridgeError(ErrorCodes.REGISTRY_UNAVAILABLE, `the schema registry did not answer within ${ackTimeoutMs} ms`, { retriable: true }),
     )
   }
 
@@ -112,10 +124,11 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
     },
     async deliver(records, receivedAt) {
       if (mustSpool()) return toSpool(records, receivedAt)
+      const started = performance.now()
       let out = wireIfKnown(records)
       if (out === undefined) {
         try {
-          out = await wire(records)
+          out = await wireInTime(records)
         } catch (error) {
           if (!spoolable(error)) throw error
           enterSpooling(error)
@@ -125,7 +138,7 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
         if (mustSpool()) return toSpool(records, receivedAt)
       }
       try {
-        await acknowledged(out)
+        await acknowledged(out, Math.max(1, ackTimeoutMs - (performance.now() - started)))
         return 'delivered'
       } catch (error) {
         if (!spoolable(error)) throw error

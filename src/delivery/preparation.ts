@@ -11,7 +11,7 @@ export interface PlannedTopic {
 
 export interface PreparationOptions {
   kafka: Pick<KafkaEdge, 'prepare'>
-  schemaIds: Pick<SchemaIds, 'idFor'>
+  schemaIds: Pick<SchemaIds, 'verify'>
   planned: () => PlannedTopic[]
   partitions: number
   retryMs: number
@@ -66,7 +66,8 @@ export function createPreparation(options: PreparationOptions): Preparation {
     resolvePrepared()
     options.onReachable()
     try {
-      for (const { topic, schemaText } of planned) await schemaIds.idFor(`${topic}-value`, schemaText)
+      // Once per subject at start-up: the cached id is checked against the registry (which may have been rebuilt).
+      for (const { topic, schemaText } of planned) await schemaIds.verify(`${topic}-value`, schemaText)
       logger.info({ topics: planned.length }, 'topics and schemas ready')
     } catch (error) {
       // Ids are fetched again on first use; until then those events wait in the spool.

@@ -27,6 +27,7 @@ export interface Metrics {
   spoolBytes: Gauge
   replayed: Counter
   spoolBlocked: Gauge<'reason'>
+  schemaRefused: Gauge<'subject'>
   /** Where the spool gauges read from at each scrape. */
   observeSpool(read: () => { entries: number; bytes: number }): void
 }
@@ -92,6 +93,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       },
     }),
     replayed: new Counter({ name: 'bridge_spool_replayed_records_total', help: 'Records replayed from the spool to Kafka.', registers }),
+    schemaRefused: new Gauge({
+      name: 'bridge_schema_refused',
+      help: '1 while the schema registry refuses the schema the bridge writes to a subject (events wait in the spool).',
+      labelNames: ['subject'],
+      registers,
+    }),
     spoolBlocked: new Gauge({
       name: 'bridge_spool_blocked',
       help: '1 while the spool is held by a refusal an operator must fix, by reason (kafka_authorization, registry_refused).',

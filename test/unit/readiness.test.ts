@@ -13,6 +13,7 @@ function readiness(state: {
   probe?: boolean
   up?: boolean
   blocked?: { reason: string; message: string; since: Date }
+  refused?: Map<string, string>
 }) {
   let probes = 0
   const check = createReadiness({
@@ -29,6 +30,7 @@ function readiness(state: {
     },
     kafkaUp: () => state.up ?? false,
     blocked: () => state.blocked,
+    refusedSubjects: () => state.refused ?? new Map(),
   })
   return { check, probes: () => probes }
 }
@@ -67,5 +69,12 @@ describe('readiness', () => {
     const since = new Date('2026-11-26T10:00:00Z')
     const held = await readiness({ entries: 2, usedBytes: 200, up: true, blocked: { reason: 'kafka_authorization', message: 'Kafka denied producing', since } }).check()
     expect(held).toMatchObject({ ready: true, delivering: 'spool', blocked: { reason: 'kafka_authorization', message: 'Kafka denied producing', since: '2026-11-26T10:00:00.000Z' } })
+  })
+
+  it('is not ready (503) while the registry refuses a subject, naming it, its reason and what to run; events still go to the spool', async () => {
+    const refused = new Map([['dv2000.hospitality-value', 'the schema registry refused: registering a schema for dv2000.hospitality-value: HTTP 409 incompatible']])
+    const answer = await readiness({ mode: 'spooling', entries: 4, usedBytes: 400, up: true, refused }).check()
+    expect(answer).toMatchObject({ ready: false, delivering: 'spool', refusedSubjects: ['dv2000.hospitality-value'] })
+    expect(answer.detail).toBe(`the schema registry refuses dv2000.hospitality-value (${refused.get('dv2000.hospitality-value')}): run hotel-kafka-bridge schemas check`)
   })
 })

@@ -55,7 +55,7 @@ async function fileHolds(file: string, entries: number): Promise<Record<string, 
 }
 
 describe('schema ids cached on disk', () => {
-  it('saves ids after idFor, and a new instance on the same file knows them with no HTTP at all', async () => {
+  it('saves ids per registry; after a restart with that registry down it asks once, then uses its ids from disk', async () => {
     const cacheFile = join(dir, 'schema-ids.json')
     const registry = fakeRegistry({ 'dv2000.hospitality-value': 11, 'servio.bookings-value': 22 })
     const first = createSchemaIds({ url: 'http://registry.test', cacheFile })
@@ -70,48 +70,95 @@ describe('schema ids cached on disk', () => {
     expect(first.cachedId('dv2000.hospitality-value', EVENT)).toBe(11)
 
     const onDisk = await fileHolds(cacheFile, 2)
-    expect(onDisk).toEqual({ [`dv2000.hospitality-value\u0000${schemaHash(EVENT)}`]: 11, [`servio.bookings-value\u0000${schemaHash(CHANGE)}`]: 22 })
+    expect(onDisk).toEqual({
+      [`http://registry.test\u0000dv2000.hospitality-value\u0000${schemaHash(EVENT)}`]: 11,
+      [`http://registry.test\u0000servio.bookings-value\u0000${schemaHash(CHANGE)}`]: 22,
+    })
 
-    // Restart with the registry down.
+    // Restart with the same registry down: not used unchecked, asked once (refused at once), then trusted.
     const http = noHttp()
-    const second = createSchemaIds({ url: UNREACHABLE, cacheFile, timeoutMs: 200 })
-    expect(second.cachedId('dv2000.hospitality-value', EVENT)).toBe(11)
+    const second = createSchemaIds({ url: 'http://registry.test', cacheFile, timeoutMs: 200 })
+    expect(second.cachedId('servio.bookings-value', CHANGE)).toBeUndefined()
+    await expect(second.verify('servio.bookings-value', CHANGE)).resolves.toBe(22)
+    await expect(second.idFor('dv2000.hospitality-value', EVENT)).resolves.toBe(11)
+    expect(http).toHaveBeenCalledTimes(2)
     expect(second.cachedId('servio.bookings-value', CHANGE)).toBe(22)
-    await expect(second.idFor('servio.bookings-value', CHANGE)).resolves.toBe(22)
-    expect(http).not.toHaveBeenCalled()
+    expect(second.cachedId('dv2000.hospitality-value', EVENT)).toBe(11)
+    await second.idFor('dv2000.hospitality-value', EVENT)
+    expect(http).toHaveBeenCalledTimes(2)
 
     // An id is per subject and per schema text: anything else still needs the registry.
     expect(second.cachedId('servio.bookings-value', EVENT)).toBeUndefined()
-    expect(second.cachedId('dv2000.hospitality-value', `${EVENT} `)).toBeUndefined()
     const error = await second.idFor('servio.bookings-value', EVENT).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(BridgeError)
     expect((error as BridgeError).code).toBe(ErrorCodes.REGISTRY_UNAVAILABLE)
     expect((error as BridgeError).retriable).toBe(true)
-    expect(http).toHaveBeenCalledTimes(1)
   })
 
-  it('keeps adding to the file as new ids are learnt, across instances', async () => {
+  it('never uses the ids of another registry: a bridge switched to a new one asks it, even while it is down', async () => {
     const cacheFile = join(dir, 'schema-ids.json')
     fakeRegistry({ 'a-value': 1 })
+    await createSchemaIds({ url: 'http://old-registry.test', cacheFile }).idFor('a-value', EVENT)
+    await fileHolds(cacheFile, 1)
+    noHttp()
+    const switched = createSchemaIds({ url: 'http://new-registry.test', cacheFile })
+    await expect(switched.idFor('a-value', EVENT)).rejects.toMatchObject({ code: ErrorCodes.REGISTRY_UNAVAILABLE })
+    fakeRegistry({ 'a-value': 7 })
+    await expect(switched.idFor('a-value', EVENT)).resolves.toBe(7)
+    // Both registries' ids are kept, each under its own URL.
+    expect(Object.values(await fileHolds(cacheFile, 2)).sort()).toEqual([1, 7])
+  })
+
+  it('verifies a cached id once at start-up and replaces one the registry contradicts (a rebuilt registry), saying so', async () => {
+    const cacheFile = join(dir, 'schema-ids.json')
+    fakeRegistry({ 'a-value': 3 })
     await createSchemaIds({ url: 'http://registry.test', cacheFile }).idFor('a-value', EVENT)
     await fileHolds(cacheFile, 1)
-    fakeRegistry({ 'b-value': 2 })
-    const second = createSchemaIds({ url: 'http://registry.test', cacheFile })
-    await second.idFor('b-value', EVENT)
-    await fileHolds(cacheFile, 2)
-    noHttp()
-    const third = createSchemaIds({ url: UNREACHABLE, cacheFile })
-    expect([third.cachedId('a-value', EVENT), third.cachedId('b-value', EVENT)]).toEqual([1, 2])
+    const registry = fakeRegistry({ 'a-value': 41 })
+    const changes: [string, number, number][] = []
+    const restarted = createSchemaIds({ url: 'http://registry.test', cacheFile, onIdChanged: (...change) => changes.push(change) })
+    await expect(restarted.verify('a-value', EVENT)).resolves.toBe(41)
+    expect(changes).toEqual([['a-value', 3, 41]])
+    expect(restarted.cachedId('a-value', EVENT)).toBe(41)
+    await restarted.idFor('a-value', EVENT)
+    expect(registry).toHaveBeenCalledTimes(1)
+    await vi.waitFor(async () => expect(Object.values(JSON.parse(await readFile(cacheFile, 'utf8')) as Record<string, number>)).toEqual([41]), { timeout: 5_000, interval: 5 })
+  })
+
+  it('keeps the subjects the registry refuses, with its reason, until it accepts them again', async () => {
+    const refusals: [string, string | undefined][] = []
+    let accept = false
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string | URL | Request) => {
+        const lookup = !String(url).endsWith('/versions')
+        if (accept) return new Response(JSON.stringify({ id: 9 }), { status: 200 })
+        if (lookup) return new Response(JSON.stringify({ error_code: 40401, message: 'Subject not found' }), { status: 404 })
+        return new Response(JSON.stringify({ error_code: 409, message: 'Schema being registered is incompatible with an earlier schema' }), { status: 409 })
+      }),
+    )
+    const ids = createSchemaIds({ url: 'http://registry.test', onRefused: (subject, reason) => refusals.push([subject, reason]) })
+    await expect(ids.idFor('a-value', EVENT)).rejects.toMatchObject({ code: ErrorCodes.REGISTRY_REJECTED })
+    expect([...ids.refused.keys()]).toEqual(['a-value'])
+    expect(ids.refused.get('a-value')).toMatch(/HTTP 409 Schema being registered is incompatible/)
+    accept = true
+    await expect(ids.idFor('a-value', EVENT)).resolves.toBe(9)
+    expect(ids.refused.size).toBe(0)
+    expect(refusals.map(([subject, reason]) => [subject, reason === undefined])).toEqual([
+      ['a-value', false],
+      ['a-value', true],
+    ])
   })
 
   it('starts empty, without throwing, from a missing, unreadable or odd cache file', async () => {
-    noHttp()
-    for (const content of [undefined, '', '{"truncated": ', 'null', '"text"', `{"a\\u0000${schemaHash(EVENT)}": "7", "b\\u0000${schemaHash(EVENT)}": 8}`]) {
+    for (const content of [undefined, '', '{"truncated": ', 'null', '"text"', `{"${UNREACHABLE}\\u0000a\\u0000${schemaHash(EVENT)}": "7", "${UNREACHABLE}\\u0000b\\u0000${schemaHash(EVENT)}": 8}`]) {
+      noHttp()
       const cacheFile = join(dir, `ids-${Math.random()}.json`)
       if (content !== undefined) await writeFile(cacheFile, content)
       const ids = createSchemaIds({ url: UNREACHABLE, cacheFile })
-      expect(ids.cachedId('a', EVENT), `content ${String(content)}`).toBeUndefined()
-      if (content?.includes('"b')) expect(ids.cachedId('b', EVENT)).toBe(8) // only numbers are ids
+      await expect(ids.idFor('a', EVENT), `content ${String(content)}`).rejects.toMatchObject({ code: ErrorCodes.REGISTRY_UNAVAILABLE })
+      // only numbers are ids
+      if (content?.includes('b\\u0000')) await expect(ids.idFor('b', EVENT)).resolves.toBe(8)
     }
   })
 

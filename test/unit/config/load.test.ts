@@ -47,7 +47,7 @@ describe('validateConfig', () => {
       http: { host: '0.0.0.0', port: 8080, bodyLimitBytes: 1_048_576, trustProxy: false },
       kafka: expect.objectContaining({ brokers: ['127.0.0.1:9092'], clientId: 'hotel-kafka-bridge' }),
       topics: { create: true, partitions: 3, replicationFactor: -1 },
-      schemaRegistry: { url: 'http://127.0.0.1:8081' },
+      schemaRegistry: { url: 'http://127.0.0.1:8081', timeoutMs: 5_000 },
       topicPrefix: '',
       spool: { dir: './var/spool', maxBytes: 1_073_741_824 },
       log: { level: 'info' },
@@ -116,7 +116,7 @@ describe('validateConfig', () => {
 
   it('moves a registry URL\'s credentials into Basic auth, and never prints them when it refuses one', () => {
     const moved = validateConfig({ schemaRegistry: { url: 'https://bridge:s%40cret-pass@registry.example.com:8081/apis/ccompat/v7' } })
-    expect(moved.schemaRegistry).toEqual({ url: 'https://registry.example.com:8081/apis/ccompat/v7', username: 'bridge', password: 's@cret-pass' })
+    expect(moved.schemaRegistry).toEqual({ url: 'https://registry.example.com:8081/apis/ccompat/v7', username: 'bridge', password: 's@cret-pass', timeoutMs: 5_000 })
     expect(validateConfig({ schemaRegistry: { url: 'http://u:local-pass@127.0.0.1:8081' } }).schemaRegistry.url).toBe('http://127.0.0.1:8081')
     const refusals = [
       invalid({ schemaRegistry: { url: 'http://bridge:clear-pass@registry.example.com:8081' } }),

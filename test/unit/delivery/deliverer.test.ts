@@ -40,7 +40,7 @@ function fakeSchemaIds(known: Record<string, number>) {
     cache.set(`${subject}|${text}`, id)
     return id
   })
-  const ids: SchemaIds & { cache: Map<string, number> } = {
+  const ids: Pick<SchemaIds, 'cachedId' | 'idFor'> & { cache: Map<string, number> } = {
     cache,
     cachedId: (subject, text) => cache.get(`${subject}|${text}`),
     idFor,
@@ -67,7 +67,7 @@ function manualBatcher() {
   return { batcher, calls, failQueued }
 }
 
-async function setup(options: { batcher: Batcher; schemaIds: SchemaIds; ackTimeoutMs?: number; maxBytes?: number; known?: SchemaRef[] } & Partial<DelivererOptions>) {
+async function setup(options: { batcher: Batcher; schemaIds: Pick<SchemaIds, 'cachedId' | 'idFor'>; ackTimeoutMs?: number; maxBytes?: number; known?: SchemaRef[] } & Partial<DelivererOptions>) {
   const dir = await dirs.make('deliverer-')
   const spool = createSpool({ dir, maxBytes: options.maxBytes ?? 1 << 20, logger: silent() })
   spools.push(spool)
@@ -369,5 +369,16 @@ describe('deliverer: sendSpooled', () => {
     await vi.waitFor(() => expect(calls).toHaveLength(1))
     calls[0]!.reject(kafkaDown)
     await expect(sent).rejects.toBe(kafkaDown)
+  })
+
+  it('spools a request whose schema id the registry does not give within ackTimeoutMs, instead of waiting for it', async () => {
+    const { batcher, calls } = manualBatcher()
+    let answer: (id: number) => void = () => undefined
+    const slow: Pick<SchemaIds, 'cachedId' | 'idFor'> = { cachedId: () => undefined, idFor: () => new Promise<number>((resolve) => (answer = resolve)) }
+    const { deliverer } = await setup({ batcher, schemaIds: slow, ackTimeoutMs: 30 })
+    await expect(deliverer.deliver([prepared(1)], new Date())).resolves.toBe('spooled')
+    expect(calls).toHaveLength(0)
+    expect(deliverer.mode).toBe('spooling')
+    answer(42)
   })
 })

@@ -23,7 +23,7 @@ function preparation(failures: number, options: { registry?: 'ok' | 'refuses' } 
       },
     },
     schemaIds: {
-      idFor: async (subject) => {
+      verify: async (subject) => {
         if (options.registry === 'refuses') throw new BridgeError(ErrorCodes.REGISTRY_REJECTED, 'incompatible')
         registered.push(subject)
         return 1
