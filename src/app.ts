@@ -2,6 +2,7 @@
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { createSchemaIds, type SchemaIds } from './avro/registry.js'
+import { readRegistryTls } from './avro/registry-http.js'
 import { loadSchemaFiles } from './avro/schemas.js'
 import type { BridgeConfig } from './config/schema.js'
 import { waitAtMost } from './deadline.js'
@@ -86,6 +87,7 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
     deps.schemaIds ??
     createSchemaIds({
       ...config.schemaRegistry,
+      tls: readRegistryTls(config.schemaRegistry),
       cacheFile: join(spoolDir, 'schema-ids.json'),
       onCacheError: (error) => logger.warn({ err: error }, 'could not save schema ids beside the spool'),
       onIdChanged: (subject, cached, actual) =>

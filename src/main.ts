@@ -2,6 +2,7 @@
 // Command line: parses argv and dispatches to cli/.
 import { parseArgs } from 'node:util'
 import { health } from './cli/health.js'
+import { schemasCheck, schemasList, schemasRegister } from './cli/schemas.js'
 import { serve } from './cli/serve.js'
 import { formatSpoolStatus, spoolStatus } from './cli/spool.js'
 import { tail } from './cli/tail.js'
@@ -18,6 +19,10 @@ Commands:
                           schema registry (the config's topicPrefix is put in front of TOPIC)
   spool status --config FILE [--json]
                           entries, records, bytes and the age of the oldest entry in the spool
+  schemas list --config FILE [--json]
+  schemas check --config FILE [--schemas DIR] [--offline]
+  schemas register --config FILE [--schemas DIR]
+                          the subjects the sources write, against the registry (see schemas check --help)
   health --config FILE [--ready] [--timeout SECONDS]
                           exit 0 when the bridge on this machine answers /healthz (or /readyz) with 200;
                           the container image's HEALTHCHECK
@@ -27,6 +32,31 @@ Every config key can be overridden from the environment, e.g. BRIDGE_HTTP_PORT=9
 a source's keys by its id, e.g. BRIDGE_SOURCES_FRONT_DESK_SECRETS=secret1,secret2.
 Top-level variables: ${envVariableNames().join(', ')}
 `
+
+const COMMAND_HELP: Record<string, string> = {
+  'schemas list': `Usage: hotel-kafka-bridge schemas list --config FILE [--schemas DIR] [--json]
+
+For every subject the configured sources write (<topic>-value): the local schema's fingerprint, the
+registry's latest version and id, the subject's compatibility level, and whether the local schema is
+registered. Exit 0; 2 when the registry cannot be reached.
+`,
+  'schemas check': `Usage: hotel-kafka-bridge schemas check --config FILE [--schemas DIR] [--offline]
+
+Checks, before a deploy, that every subject the configured sources write takes the local schema (the
+package's schemas/, or DIR): through the registry's compatibility API under the subject's own level, or,
+with --offline or when no registry answers, FULL_TRANSITIVE against every published version kept in
+schemas/history/<name>/v<N>.avsc (DIR/history with --schemas).
+Exit 0 when every subject is compatible; 1 when one is not, printing subject, field and reason
+(e.g. "dv2000.hospitality-value: field service_name removed without a default"); 2 for usage errors, or
+when the registry is unreachable and there is no history to check against.
+`,
+  'schemas register': `Usage: hotel-kafka-bridge schemas register --config FILE [--schemas DIR]
+
+Registers the local schema of every subject the configured sources write (what serve does at start-up;
+a new subject gets FULL_TRANSITIVE), printing subject, version and id. Exit 0; 1 when the registry refuses
+a schema; 2 when it cannot be reached.
+`,
+}
 
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
@@ -40,12 +70,24 @@ async function main(argv: string[]): Promise<number> {
       timeout: { type: 'string' },
       json: { type: 'boolean' },
       ready: { type: 'boolean' },
+      schemas: { type: 'string' },
+      offline: { type: 'boolean' },
     },
   })
   const command = positionals[0] ?? 'help'
   if (values.help || command === 'help') {
-    process.stdout.write(USAGE)
+    process.stdout.write(COMMAND_HELP[`${command} ${positionals[1] ?? ''}`] ?? USAGE)
     return 0
+  }
+  if (command === 'schemas') {
+    const action = positionals[1]
+    const run = action === 'list' ? schemasList : action === 'check' ? schemasCheck : action === 'register' ? schemasRegister : undefined
+    if (run === undefined) {
+      process.stderr.write(`usage: hotel-kafka-bridge schemas list|check|register --config FILE (see --help)\n`)
+      return 2
+    }
+    const { config } = loadConfig(values.config ?? process.env['BRIDGE_CONFIG'], process.env)
+    return run(config, { schemasDir: values.schemas, offline: values.offline === true, json: values.json === true })
   }
   if (command === 'serve') {
     await serve(values.config ?? process.env['BRIDGE_CONFIG'], process.env)

@@ -44,6 +44,23 @@ export interface Pipeline {
   plannedTopics(): { topic: string; schema: SchemaName }[]
 }
 
+/** A default topic as the source writes it: its override, if any, behind the configured prefix. */
+function finalTopic(config: BridgeConfig, source: SourceConfig, defaultTopic: string): string {
+  return config.topicPrefix + (source.topics?.[defaultTopic] ?? defaultTopic)
+}
+
+/** Every (final topic, schema) pair the configured sources may produce: created and registered at start-up. */
+export function plannedTopics(config: BridgeConfig, registry: SourceRegistry = builtInSources): { topic: string; schema: SchemaName }[] {
+  const planned = new Map<string, SchemaName>()
+  for (const source of config.sources) {
+    const component = registry.componentFor(source)
+    if (component === undefined) continue
+    for (const topic of component.topics(source)) planned.set(finalTopic(config, source, topic), component.schema)
+    planned.set(finalTopic(config, source, DEAD_LETTER_TOPIC), DEAD_LETTER_SCHEMA.name)
+  }
+  return [...planned].map(([topic, schema]) => ({ topic, schema }))
+}
+
 /** A `topics` override naming a topic its source never writes would silently do nothing: refused at start-up. */
 function checkTopicOverrides(sources: readonly SourceConfig[], registry: SourceRegistry): void {
   const problems: string[] = []
@@ -64,9 +81,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   const registry = deps.sources ?? builtInSources
   checkTopicOverrides(config.sources, registry)
 
-  function topicFor(source: SourceConfig, defaultTopic: string): string {
-    return config.topicPrefix + (source.topics?.[defaultTopic] ?? defaultTopic)
-  }
+  const topicFor = (source: SourceConfig, defaultTopic: string): string => finalTopic(config, source, defaultTopic)
 
   function encode(source: SourceConfig, records: readonly BridgeRecord[]): PreparedRecord[] {
     const out: PreparedRecord[] = new Array(records.length)
@@ -116,15 +131,6 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       const stored = await store(source, result.records, request, result.eventId)
       return { status: stored === 'delivered' ? 'produced' : 'spooled', eventId: result.eventId, batchId: result.batchId, records: result.records.length }
     },
-    plannedTopics() {
-      const planned = new Map<string, SchemaName>()
-      for (const source of config.sources) {
-        const component = registry.componentFor(source)
-        if (component === undefined) continue
-        for (const topic of component.topics(source)) planned.set(topicFor(source, topic), component.schema)
-        planned.set(topicFor(source, DEAD_LETTER_TOPIC), DEAD_LETTER_SCHEMA.name)
-      }
-      return [...planned].map(([topic, schema]) => ({ topic, schema }))
-    },
+    plannedTopics: () => plannedTopics(config, registry),
   }
 }

@@ -1,14 +1,12 @@
 // Registers each (subject, schema) once with a Confluent-API registry and caches its id, per registry, verified before it is trusted.
 import { BridgeError, ErrorCodes } from '../errors.js'
+import { createRegistryHttp, type RegistryHttpOptions } from './registry-http.js'
 import { loadIdCache, saveIdCache } from './id-cache.js'
 import { schemaHash } from './schemas.js'
 
-export interface RegistryOptions {
-  url: string
-  username?: string | undefined
-  password?: string | undefined
-  /** Per HTTP call. */
-  timeoutMs?: number
+export const NEW_SUBJECT_COMPATIBILITY = 'FULL_TRANSITIVE'
+
+export interface RegistryOptions extends RegistryHttpOptions {
   /** Where ids are kept across restarts, so a cold start with the registry down can still encode. */
   cacheFile?: string | undefined
   onCacheError?: (error: unknown) => void
@@ -32,27 +30,17 @@ export interface SchemaIds {
   readonly refused: ReadonlyMap<string, string>
 }
 
-const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json'
 /** Confluent error codes: subject not found, schema not found (the subject exists). */
 const SUBJECT_NOT_FOUND = 40401
 
-interface Answer {
-  status: number
-  body: Record<string, unknown>
-}
-
 /**
- * The two calls the bridge needs, over fetch: the Confluent client's register() compares the subject's
+ * The calls the bridge needs, over registry-http.ts: the Confluent client's register() compares the subject's
  * compatibility with the one it asks for and throws when a registry (Apicurio) reports NONE for a subject
  * without a rule of its own, which would stop every schema evolution there.
  */
 export function createSchemaIds(options: RegistryOptions): SchemaIds {
-  const base = options.url.replace(/\/+$/, '')
-  const timeoutMs = options.timeoutMs ?? 5_000
-  const headers: Record<string, string> = { 'content-type': CONTENT_TYPE, accept: CONTENT_TYPE }
-  if (options.username !== undefined) {
-    headers['authorization'] = `Basic ${Buffer.from(`${options.username}:${options.password ?? ''}`).toString('base64')}`
-  }
+  const http = createRegistryHttp(options)
+  const { base, call, failure } = http
   // The cache on disk holds ids of every registry the spool folder has known: keyed by the registry's URL, so a
   // bridge pointed at another registry never writes the old one's ids.
   const ids = options.cacheFile === undefined ? new Map<string, number>() : loadIdCache(options.cacheFile)
@@ -73,35 +61,6 @@ export function createSchemaIds(options: RegistryOptions): SchemaIds {
     saving = saving.then(() => saveIdCache(file, ids)).catch((error: unknown) => options.onCacheError?.(error))
   }
 
-  async function call(method: string, path: string, subject: string, body: unknown): Promise<Answer> {
-    let response: Response
-    try {
-      response = await fetch(`${base}${path}`, { method, headers, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) })
-    } catch (error) {
-      throw new BridgeError(ErrorCodes.REGISTRY_UNAVAILABLE, `the schema registry at ${base} is unreachable (${subject}): ${(error as Error).message}`, {
-        retriable: true,
-        cause: error,
-      })
-    }
-    const text = await response.text()
-    let parsed: Record<string, unknown> = {}
-    try {
-      parsed = JSON.parse(text) as Record<string, unknown>
-    } catch {
-      parsed = { message: text.slice(0, 200) }
-    }
-    return { status: response.status, body: parsed }
-  }
-
-  function failure(answer: Answer, subject: string, doing: string): BridgeError {
-    const detail = `${doing} ${subject}: HTTP ${answer.status} ${String(answer.body['message'] ?? '')}`.trim()
-    // 409 incompatible, 422 invalid, 401/403: retrying the same schema will not help. 5xx, 408, 429 may.
-    const retriable = answer.status >= 500 || answer.status === 408 || answer.status === 429
-    return retriable
-      ? new BridgeError(ErrorCodes.REGISTRY_UNAVAILABLE, `the schema registry failed: ${detail}`, { retriable: true })
-      : new BridgeError(ErrorCodes.REGISTRY_REJECTED, `the schema registry refused: ${detail}`)
-  }
-
   async function register(subject: string, schemaText: string): Promise<number> {
     const path = `/subjects/${encodeURIComponent(subject)}`
     // A lookup first: after a restart the schema is already there and nothing is written.
@@ -111,9 +70,10 @@ export function createSchemaIds(options: RegistryOptions): SchemaIds {
     const created = await call('POST', `${path}/versions`, subject, { schema: schemaText })
     if (created.status !== 200 || typeof created.body['id'] !== 'number') throw failure(created, subject, 'registering a schema for')
     if (found.body['error_code'] === SUBJECT_NOT_FOUND) {
-      // A new subject gets BACKWARD of its own, so consumers stay safe whatever the registry's global default.
-      const set = await call('PUT', `/config/${encodeURIComponent(subject)}`, subject, { compatibility: 'BACKWARD' })
-      if (set.status !== 200) throw failure(set, subject, 'setting BACKWARD compatibility on')
+      // A new subject gets FULL_TRANSITIVE of its own (SPEC §3: old consumers read new records and new ones old
+      // records, across every version), whatever the registry's global default. An operator may change it later.
+      const set = await call('PUT', `/config/${encodeURIComponent(subject)}`, subject, { compatibility: NEW_SUBJECT_COMPATIBILITY })
+      if (set.status !== 200) throw failure(set, subject, `setting ${NEW_SUBJECT_COMPATIBILITY} compatibility on`)
     }
     return created.body['id']
   }

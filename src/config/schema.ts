@@ -104,6 +104,10 @@ const settings = {
       password: z.string().optional(),
       /** Each HTTP call to the registry at most; a request's calls are also bounded by kafka.ackTimeoutMs. */
       timeoutMs: z.int().min(100).default(5_000),
+      /** PEM files for a registry behind TLS: the private CA that signed its certificate, a client certificate and key. */
+      caFile: z.string().min(1).optional(),
+      certFile: z.string().min(1).optional(),
+      keyFile: z.string().min(1).optional(),
     })
     .prefault({})
     .transform(credentialsOutOfUrl),

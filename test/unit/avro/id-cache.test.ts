@@ -2,6 +2,8 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { loadIdCache, saveIdCache } from '../../../src/avro/id-cache.js'
 import { createSchemaIds } from '../../../src/avro/registry.js'
@@ -10,36 +12,66 @@ import { BridgeError, ErrorCodes } from '../../../src/errors.js'
 
 const EVENT = '{"type":"record","name":"Event","fields":[{"name":"id","type":"string"}]}'
 const CHANGE = '{"type":"record","name":"Change","fields":[{"name":"n","type":"long"}]}'
-const UNREACHABLE = 'http://127.0.0.1:1'
 
 let dir: string
+let registry: FakeRegistry
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'hkb-ids-'))
+  registry = await fakeRegistryServer()
 })
 afterEach(async () => {
-  vi.unstubAllGlobals()
+  await registry.close()
   await rm(dir, { recursive: true, force: true })
 })
 
-/** A registry that knows an id per subject (lookup answers 200), counting the calls made to it. */
-function fakeRegistry(idsBySubject: Record<string, number>) {
-  const fetch = vi.fn(async (url: string | URL | Request, _init?: RequestInit): Promise<Response> => {
-    const subject = decodeURIComponent(String(url).replace(/^.*\/subjects\//, ''))
-    const id = idsBySubject[subject]
-    if (id === undefined) return new Response(JSON.stringify({ error_code: 50001, message: 'boom' }), { status: 500 })
-    return new Response(JSON.stringify({ subject, version: 1, id, schema: '' }), { status: 200 })
-  })
-  vi.stubGlobal('fetch', fetch)
-  return fetch
+type Reply = { status: number; body: unknown } | 'drop'
+
+interface FakeRegistry {
+  /** The base URL; any path prefix after it is another registry's identity on the same server. */
+  url: string
+  calls: () => number
+  answer(handler: (method: string, path: string) => Reply): void
+  close(): Promise<void>
 }
 
-/** Any HTTP at all fails the test: the registry is down and must not be needed. */
-function noHttp() {
-  const fetch = vi.fn(async (): Promise<Response> => {
-    throw new TypeError('fetch failed: connect ECONNREFUSED 127.0.0.1:1')
+/** A registry on a loopback socket whose answers a test sets; 'drop' cuts the connection, as a registry that is away. */
+async function fakeRegistryServer(): Promise<FakeRegistry> {
+  let handler: (method: string, path: string) => Reply = () => 'drop'
+  let calls = 0
+  const server = createServer((req, res) => {
+    calls++
+    req.resume()
+    req.on('end', () => {
+      const reply = handler(req.method ?? '', req.url ?? '')
+      if (reply === 'drop') return void req.socket.destroy()
+      res.writeHead(reply.status, { 'content-type': 'application/json' }).end(JSON.stringify(reply.body))
+    })
   })
-  vi.stubGlobal('fetch', fetch)
-  return fetch
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    calls: () => calls,
+    answer: (h) => (handler = h),
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  }
+}
+
+/** The registry knows an id per subject (lookups answer 200); returns the call counter. */
+function fakeRegistry(idsBySubject: Record<string, number>): () => number {
+  const before = registry.calls()
+  registry.answer((_method, path) => {
+    const subject = decodeURIComponent(path.replace(/^.*\/subjects\//, ''))
+    const id = idsBySubject[subject]
+    return id === undefined ? { status: 500, body: { error_code: 50001, message: 'boom' } } : { status: 200, body: { subject, version: 1, id, schema: '' } }
+  })
+  return () => registry.calls() - before
+}
+
+/** The registry is away: every call's connection is cut. Returns the call counter. */
+function noHttp(): () => number {
+  const before = registry.calls()
+  registry.answer(() => 'drop')
+  return () => registry.calls() - before
 }
 
 async function fileHolds(file: string, entries: number): Promise<Record<string, number>> {
@@ -57,8 +89,8 @@ async function fileHolds(file: string, entries: number): Promise<Record<string, 
 describe('schema ids cached on disk', () => {
   it('saves ids per registry; after a restart with that registry down it asks once, then uses its ids from disk', async () => {
     const cacheFile = join(dir, 'schema-ids.json')
-    const registry = fakeRegistry({ 'dv2000.hospitality-value': 11, 'servio.bookings-value': 22 })
-    const first = createSchemaIds({ url: 'http://registry.test', cacheFile })
+    const asked = fakeRegistry({ 'dv2000.hospitality-value': 11, 'servio.bookings-value': 22 })
+    const first = createSchemaIds({ url: registry.url, cacheFile })
     expect(first.cachedId('dv2000.hospitality-value', EVENT)).toBeUndefined()
     const [a, b, again] = await Promise.all([
       first.idFor('dv2000.hospitality-value', EVENT),
@@ -66,26 +98,26 @@ describe('schema ids cached on disk', () => {
       first.idFor('dv2000.hospitality-value', EVENT),
     ])
     expect([a, b, again]).toEqual([11, 22, 11])
-    expect(registry).toHaveBeenCalledTimes(2) // the same (subject, schema) asked once
+    expect(asked()).toBe(2) // the same (subject, schema) asked once
     expect(first.cachedId('dv2000.hospitality-value', EVENT)).toBe(11)
 
     const onDisk = await fileHolds(cacheFile, 2)
     expect(onDisk).toEqual({
-      [`http://registry.test\u0000dv2000.hospitality-value\u0000${schemaHash(EVENT)}`]: 11,
-      [`http://registry.test\u0000servio.bookings-value\u0000${schemaHash(CHANGE)}`]: 22,
+      [`${registry.url}\u0000dv2000.hospitality-value\u0000${schemaHash(EVENT)}`]: 11,
+      [`${registry.url}\u0000servio.bookings-value\u0000${schemaHash(CHANGE)}`]: 22,
     })
 
     // Restart with the same registry down: not used unchecked, asked once (refused at once), then trusted.
     const http = noHttp()
-    const second = createSchemaIds({ url: 'http://registry.test', cacheFile, timeoutMs: 200 })
+    const second = createSchemaIds({ url: registry.url, cacheFile, timeoutMs: 2_000 })
     expect(second.cachedId('servio.bookings-value', CHANGE)).toBeUndefined()
     await expect(second.verify('servio.bookings-value', CHANGE)).resolves.toBe(22)
     await expect(second.idFor('dv2000.hospitality-value', EVENT)).resolves.toBe(11)
-    expect(http).toHaveBeenCalledTimes(2)
+    expect(http()).toBe(2)
     expect(second.cachedId('servio.bookings-value', CHANGE)).toBe(22)
     expect(second.cachedId('dv2000.hospitality-value', EVENT)).toBe(11)
     await second.idFor('dv2000.hospitality-value', EVENT)
-    expect(http).toHaveBeenCalledTimes(2)
+    expect(http()).toBe(2)
 
     // An id is per subject and per schema text: anything else still needs the registry.
     expect(second.cachedId('servio.bookings-value', EVENT)).toBeUndefined()
@@ -98,10 +130,10 @@ describe('schema ids cached on disk', () => {
   it('never uses the ids of another registry: a bridge switched to a new one asks it, even while it is down', async () => {
     const cacheFile = join(dir, 'schema-ids.json')
     fakeRegistry({ 'a-value': 1 })
-    await createSchemaIds({ url: 'http://old-registry.test', cacheFile }).idFor('a-value', EVENT)
+    await createSchemaIds({ url: `${registry.url}/old`, cacheFile }).idFor('a-value', EVENT)
     await fileHolds(cacheFile, 1)
     noHttp()
-    const switched = createSchemaIds({ url: 'http://new-registry.test', cacheFile })
+    const switched = createSchemaIds({ url: `${registry.url}/new`, cacheFile })
     await expect(switched.idFor('a-value', EVENT)).rejects.toMatchObject({ code: ErrorCodes.REGISTRY_UNAVAILABLE })
     fakeRegistry({ 'a-value': 7 })
     await expect(switched.idFor('a-value', EVENT)).resolves.toBe(7)
@@ -112,32 +144,29 @@ describe('schema ids cached on disk', () => {
   it('verifies a cached id once at start-up and replaces one the registry contradicts (a rebuilt registry), saying so', async () => {
     const cacheFile = join(dir, 'schema-ids.json')
     fakeRegistry({ 'a-value': 3 })
-    await createSchemaIds({ url: 'http://registry.test', cacheFile }).idFor('a-value', EVENT)
+    await createSchemaIds({ url: registry.url, cacheFile }).idFor('a-value', EVENT)
     await fileHolds(cacheFile, 1)
-    const registry = fakeRegistry({ 'a-value': 41 })
+    const asked = fakeRegistry({ 'a-value': 41 })
     const changes: [string, number, number][] = []
-    const restarted = createSchemaIds({ url: 'http://registry.test', cacheFile, onIdChanged: (...change) => changes.push(change) })
+    const restarted = createSchemaIds({ url: registry.url, cacheFile, onIdChanged: (...change) => changes.push(change) })
     await expect(restarted.verify('a-value', EVENT)).resolves.toBe(41)
     expect(changes).toEqual([['a-value', 3, 41]])
     expect(restarted.cachedId('a-value', EVENT)).toBe(41)
     await restarted.idFor('a-value', EVENT)
-    expect(registry).toHaveBeenCalledTimes(1)
+    expect(asked()).toBe(1)
     await vi.waitFor(async () => expect(Object.values(JSON.parse(await readFile(cacheFile, 'utf8')) as Record<string, number>)).toEqual([41]), { timeout: 5_000, interval: 5 })
   })
 
   it('keeps the subjects the registry refuses, with its reason, until it accepts them again', async () => {
     const refusals: [string, string | undefined][] = []
     let accept = false
-    vi.stubGlobal(
-      'fetch',
-      vi.fn(async (url: string | URL | Request) => {
-        const lookup = !String(url).endsWith('/versions')
-        if (accept) return new Response(JSON.stringify({ id: 9 }), { status: 200 })
-        if (lookup) return new Response(JSON.stringify({ error_code: 40401, message: 'Subject not found' }), { status: 404 })
-        return new Response(JSON.stringify({ error_code: 409, message: 'Schema being registered is incompatible with an earlier schema' }), { status: 409 })
-      }),
-    )
-    const ids = createSchemaIds({ url: 'http://registry.test', onRefused: (subject, reason) => refusals.push([subject, reason]) })
+    registry.answer((_method, path) => {
+      const lookup = !path.endsWith('/versions')
+      if (accept) return { status: 200, body: { id: 9 } }
+      if (lookup) return { status: 404, body: { error_code: 40401, message: 'Subject not found' } }
+      return { status: 409, body: { error_code: 409, message: 'Schema being registered is incompatible with an earlier schema' } }
+    })
+    const ids = createSchemaIds({ url: registry.url, onRefused: (subject, reason) => refusals.push([subject, reason]) })
     await expect(ids.idFor('a-value', EVENT)).rejects.toMatchObject({ code: ErrorCodes.REGISTRY_REJECTED })
     expect([...ids.refused.keys()]).toEqual(['a-value'])
     expect(ids.refused.get('a-value')).toMatch(/HTTP 409 Schema being registered is incompatible/)
@@ -151,11 +180,11 @@ describe('schema ids cached on disk', () => {
   })
 
   it('starts empty, without throwing, from a missing, unreadable or odd cache file', async () => {
-    for (const content of [undefined, '', '{"truncated": ', 'null', '"text"', `{"${UNREACHABLE}\\u0000a\\u0000${schemaHash(EVENT)}": "7", "${UNREACHABLE}\\u0000b\\u0000${schemaHash(EVENT)}": 8}`]) {
-      noHttp()
+    noHttp()
+    for (const content of [undefined, '', '{"truncated": ', 'null', '"text"', `{"${registry.url}\\u0000a\\u0000${schemaHash(EVENT)}": "7", "${registry.url}\\u0000b\\u0000${schemaHash(EVENT)}": 8}`]) {
       const cacheFile = join(dir, `ids-${Math.random()}.json`)
       if (content !== undefined) await writeFile(cacheFile, content)
-      const ids = createSchemaIds({ url: UNREACHABLE, cacheFile })
+      const ids = createSchemaIds({ url: registry.url, cacheFile })
       await expect(ids.idFor('a', EVENT), `content ${String(content)}`).rejects.toMatchObject({ code: ErrorCodes.REGISTRY_UNAVAILABLE })
       // only numbers are ids
       if (content?.includes('b\\u0000')) await expect(ids.idFor('b', EVENT)).resolves.toBe(8)
@@ -166,7 +195,7 @@ describe('schema ids cached on disk', () => {
     const cacheFile = join(dir, 'no-such-folder', 'schema-ids.json')
     fakeRegistry({ 'a-value': 5 })
     const errors: unknown[] = []
-    const ids = createSchemaIds({ url: 'http://registry.test', cacheFile, onCacheError: (e) => errors.push(e) })
+    const ids = createSchemaIds({ url: registry.url, cacheFile, onCacheError: (e) => errors.push(e) })
     await expect(ids.idFor('a-value', EVENT)).resolves.toBe(5)
     await vi.waitFor(() => expect(errors).toHaveLength(1))
     expect((errors[0] as NodeJS.ErrnoException).code).toBe('ENOENT')
