@@ -19,12 +19,12 @@ async function registry(method: string, path: string, body?: unknown): Promise<{
 }
 
 describe('schema registration', () => {
-  it('registers a new subject once, with BACKWARD of its own, and finds it again without writing', async () => {
+  it('registers a new subject once, with FULL_TRANSITIVE of its own (SPEC §3), and finds it again without writing', async () => {
     const subject = `reg-${randomUUID()}-value`
     const first = createSchemaIds({ url: url() })
     const id = await first.idFor(subject, dv2000())
     expect(first.cachedId(subject, dv2000())).toBe(id)
-    expect((await registry('GET', `/config/${subject}`)).json).toMatchObject({ compatibilityLevel: 'BACKWARD' })
+    expect((await registry('GET', `/config/${subject}`)).json).toMatchObject({ compatibilityLevel: 'FULL_TRANSITIVE' })
     // A restarted bridge: a fresh cache finds the same id, and no second version appears.
     expect(await createSchemaIds({ url: url() }).idFor(subject, dv2000())).toBe(id)
     expect((await registry('GET', `/subjects/${subject}/versions`)).json).toEqual([1])
