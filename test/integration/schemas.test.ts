@@ -250,5 +250,18 @@ describe('schema evolution in service', () => {
     const untrusted = await start(rawConfig(newPrefix(), newSpool(), { url: other.url.replace('https://', 'https://bridge:s3cret-pass@') }))
     expect((await send(untrusted.url)).status).toBe(202)
     expect(other.authorizations).toEqual([])
+
+    // A registry that demands a client certificate (mutual TLS): certFile/keyFile present one.
+    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=hotel-kafka-bridge')
+    ssl('x509', '-req', '-in', 'client.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'client.pem', '-days', '1')
+    const mutual = await startRegistryProxy(registryUrl(), { tls: { ...tls, clientCa: readFileSync(join(dir, 'ca.pem')) } })
+    proxies.push(mutual)
+    const withCert = await start(rawConfig(newPrefix(), newSpool(), { url: mutual.url, caFile: join(dir, 'ca.pem'), certFile: join(dir, 'client.pem'), keyFile: join(dir, 'client.key') }))
+    expect((await send(withCert.url)).status).toBe(200)
+    const callsWithCert = mutual.authorizations.length
+    expect(callsWithCert).toBeGreaterThan(0)
+    await stop(withCert.app)
+    const withoutCert = await start(rawConfig(newPrefix(), newSpool(), { url: mutual.url, caFile: join(dir, 'ca.pem') }))
+    expect((await send(withoutCert.url)).status).toBe(202)
   })
 })

@@ -13,7 +13,11 @@ export interface RegistryProxy {
   close(): Promise<void>
 }
 
-export async function startRegistryProxy(target: string, options: { hold?: boolean; tls?: { key: Buffer; cert: Buffer }; basicAuth?: string } = {}): Promise<RegistryProxy> {
+export async function startRegistryProxy(
+  target: string,
+  /** tls.clientCa: demand a client certificate signed by it (mutual TLS). */
+  options: { hold?: boolean; tls?: { key: Buffer; cert: Buffer; clientCa?: Buffer }; basicAuth?: string } = {},
+): Promise<RegistryProxy> {
   const to = new URL(target)
   const authorizations: (string | undefined)[] = []
   let open = options.hold !== true
@@ -42,7 +46,11 @@ export async function startRegistryProxy(target: string, options: { hold?: boole
       else waiting.push(forward)
     })
   }
-  const server = options.tls === undefined ? createHttpServer(handle) : createHttpsServer(options.tls, handle)
+  const tls = options.tls
+  const server =
+    tls === undefined
+      ? createHttpServer(handle)
+      : createHttpsServer({ key: tls.key, cert: tls.cert, ...(tls.clientCa === undefined ? {} : { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true }) }, handle)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const port = (server.address() as AddressInfo).port
   return {
