@@ -13,6 +13,7 @@ help:
 	@echo "make stop     stop the bridge started by make run;  make stack-down  stop Kafka and the registry"
 	@echo "make build    compile to dist/;  make bench  print throughput and latency numbers"
 	@echo "make test-node24  every test again on Node 24 (CI runs it after make test)"
+	@echo "STACK_BROKERS=3 make stack-up   a three-broker KRaft cluster (9092, 9094, 9096) instead of one broker"
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund

@@ -2,15 +2,17 @@
 // Exit 0 when Kafka serves produce requests: enough brokers registered, every partition led, and an acks=all
 // produce to a probe topic acknowledged. Answering metadata is not enough: after a kill -9 a KRaft broker does
 // that while its registration is still refused (DuplicateBrokerRegistrationException) for up to a minute.
-// Usage: node scripts/kafka-ready.mjs BROKERS [EXPECTED_BROKERS]   (used by scripts/stack.sh; prints why not on stderr)
+// Usage: node scripts/kafka-ready.mjs BROKERS [REPLICAS] [NODE_ID]   (used by scripts/stack.sh; prints why not on stderr)
+// REPLICAS: the probe topic's replication factor (the cluster's size); NODE_ID: this node must be registered.
 import { Kafka, logLevel } from 'kafkajs'
 
-const [brokers, expectedText = '1'] = process.argv.slice(2)
+const [brokers, replicasText = '1', nodeText] = process.argv.slice(2)
 if (brokers === undefined || brokers === '--help' || brokers === '-h') {
-  process.stderr.write('usage: node scripts/kafka-ready.mjs BROKERS [EXPECTED_BROKERS]\n')
+  process.stderr.write('usage: node scripts/kafka-ready.mjs BROKERS [REPLICAS] [NODE_ID]\n')
   process.exit(2)
 }
-const expected = Number(expectedText)
+const replicas = Number(replicasText)
+const nodeId = nodeText === undefined ? undefined : Number(nodeText)
 const PROBE_TOPIC = '__stack_ready'
 
 const kafka = new Kafka({
@@ -33,10 +35,12 @@ function notReady(why) {
 try {
   await admin.connect()
   const { brokers: registered } = await admin.describeCluster()
-  if (registered.length < expected) notReady(`${registered.length} of ${expected} brokers registered`)
+  if (nodeId !== undefined && !registered.some((b) => b.nodeId === nodeId)) notReady(`node ${nodeId} is not registered (registered: ${registered.map((b) => b.nodeId).join(', ')})`)
   const topics = await admin.listTopics()
   if (!topics.includes(PROBE_TOPIC)) {
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: PROBE_TOPIC, numPartitions: 1, replicationFactor: Math.min(3, expected) }] })
+    // Created once the whole cluster is registered: with every node as a replica, an acks=all produce needs min.insync.replicas of them.
+    if (registered.length < replicas) notReady(`${registered.length} of ${replicas} brokers registered`)
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: PROBE_TOPIC, numPartitions: 1, replicationFactor: replicas }] })
   }
   const metadata = await admin.fetchTopicMetadata({ topics: topics.filter((t) => !t.startsWith('__')) })
   const leaderless = metadata.topics.flatMap((t) => t.partitions.filter((p) => p.leader < 0).map((p) => `${t.name}/${p.partitionId}`))
