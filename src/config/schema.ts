@@ -95,6 +95,8 @@ const settings = {
       partitions: z.int().min(1).default(3),
       /** -1: the broker's default.replication.factor. */
       replicationFactor: z.int().min(-1).default(-1),
+      /** -1: the broker's min.insync.replicas. Set on the topics the bridge creates; acks=all needs that many in sync. */
+      minInsyncReplicas: z.int().min(-1).default(-1),
     })
     .prefault({}),
   schemaRegistry: z

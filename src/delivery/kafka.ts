@@ -1,5 +1,5 @@
 // The kafkajs edge: one client, an idempotent acks=all producer, topic creation, and errors wrapped into ours.
-import { Kafka, logLevel, Partitioners, type LogEntry, type Producer, type SASLOptions } from 'kafkajs'
+import { ConfigResourceTypes, Kafka, logLevel, Partitioners, type LogEntry, type Producer, type SASLOptions } from 'kafkajs'
 import type { BridgeConfig } from '../config/schema.js'
 import { waitAtMost, within } from '../deadline.js'
 import { BridgeError, ErrorCodes } from '../errors.js'
@@ -16,6 +16,8 @@ export interface KafkaEdge {
   prepare(topics: readonly string[]): Promise<string[]>
   send(records: OutboundRecord[]): Promise<void>
   ensureTopics(topics: readonly string[]): Promise<string[]>
+  /** Partitions of these topics with fewer in-sync replicas than their min.insync.replicas: acks=all fails there. */
+  underReplicated(topics: readonly string[]): Promise<{ topic: string; partition: number; inSync: number; minInSync: number }[]>
   /** A metadata round trip, bounded by the connection timeout: is the cluster reachable now? */
   probe(): Promise<boolean>
   close(): Promise<void>
@@ -193,13 +195,29 @@ export function createKafkaEdge(config: BridgeConfig, logger: Logger): KafkaEdge
             topic,
             numPartitions: topicOptions.partitions,
             replicationFactor: topicOptions.replicationFactor,
-            configEntries: [{ name: 'max.message.bytes', value: String(maxMessageBytes) }],
+            configEntries: [
+              { name: 'max.message.bytes', value: String(maxMessageBytes) },
+              ...(topicOptions.minInsyncReplicas === -1 ? [] : [{ name: 'min.insync.replicas', value: String(topicOptions.minInsyncReplicas) }]),
+            ],
           })),
         })
         return missing
       } catch (error) {
         throw wrapKafkaError(error, 'creating topics')
       }
+    },
+    async underReplicated(topics) {
+      const unique = [...new Set(topics)]
+      const [{ topics: metadata }, configs] = await Promise.all([
+        admin.fetchTopicMetadata({ topics: unique }),
+        admin.describeConfigs({ includeSynonyms: false, resources: unique.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['min.insync.replicas'] })) }),
+      ])
+      const minOf = new Map(configs.resources.map((r) => [r.resourceName, Number(r.configEntries.find((e) => e.configName === 'min.insync.replicas')?.configValue ?? 1)]))
+      return metadata.flatMap((t) =>
+        t.partitions
+          .filter((p) => p.isr.length < (minOf.get(t.name) ?? 1))
+          .map((p) => ({ topic: t.name, partition: p.partitionId, inSync: p.isr.length, minInSync: minOf.get(t.name) ?? 1 })),
+      )
     },
     async probe() {
       try {

@@ -10,7 +10,7 @@ export interface PlannedTopic {
 }
 
 export interface PreparationOptions {
-  kafka: Pick<KafkaEdge, 'prepare'>
+  kafka: Pick<KafkaEdge, 'prepare'> & Partial<Pick<KafkaEdge, 'underReplicated'>>
   schemaIds: Pick<SchemaIds, 'verify'>
   planned: () => PlannedTopic[]
   partitions: number
@@ -65,6 +65,7 @@ export function createPreparation(options: PreparationOptions): Preparation {
     if (unreachableSince !== undefined) logger.info({ seconds: Math.round((now() - unreachableSince) / 1000) }, 'Kafka reached')
     resolvePrepared()
     options.onReachable()
+    await warnUnderReplicated(planned.map((p) => p.topic))
     try {
       // Once per subject at start-up: the cached id is checked against the registry (which may have been rebuilt).
       for (const { topic, schemaText } of planned) await schemaIds.verify(`${topic}-value`, schemaText)
@@ -72,6 +73,18 @@ export function createPreparation(options: PreparationOptions): Preparation {
     } catch (error) {
       // Ids are fetched again on first use; until then those events wait in the spool.
       logger.warn({ err: error }, 'could not register every schema at start-up; will retry on first use')
+    }
+  }
+
+  /** A topic below its min.insync.replicas refuses every acks=all produce: say so at start-up, not at the first 202. */
+  async function warnUnderReplicated(topics: string[]): Promise<void> {
+    if (kafka.underReplicated === undefined) return
+    try {
+      for (const p of await kafka.underReplicated(topics)) {
+        logger.warn(p, 'topic partition has fewer in-sync replicas than its min.insync.replicas: acks=all produce calls to it fail, and its events wait in the spool')
+      }
+    } catch (error) {
+      logger.debug({ err: error }, 'could not check the topics\' in-sync replicas')
     }
   }
 

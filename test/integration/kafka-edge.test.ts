@@ -39,4 +39,19 @@ describe('Kafka edge', () => {
       await edge.close()
     }
   })
+
+  it('creates topics with topics.minInsyncReplicas and finds the partitions below it (one broker cannot hold two in sync)', async () => {
+    const config = testConfig({ topics: { partitions: 2, minInsyncReplicas: 2 } })
+    const topic = `${config.topicPrefix}isr-${randomUUID().slice(0, 8)}`
+    const edge = createKafkaEdge(config, createLogger('silent'))
+    try {
+      await edge.prepare([topic])
+      expect(await edge.underReplicated([topic])).toEqual([
+        { topic, partition: 0, inSync: 1, minInSync: 2 },
+        { topic, partition: 1, inSync: 1, minInSync: 2 },
+      ])
+    } finally {
+      await edge.close()
+    }
+  })
 })

@@ -85,4 +85,21 @@ describe('preparation', () => {
     await vi.advanceTimersByTimeAsync(60_000)
     expect(prepared).toHaveLength(1)
   })
+
+  it('warns at start-up about each partition with fewer in-sync replicas than its min.insync.replicas', async () => {
+    const { logger, lines } = capturingLogger()
+    const p = createPreparation({
+      kafka: { prepare: async () => [], underReplicated: async (topics) => topics.map((topic) => ({ topic, partition: 0, inSync: 1, minInSync: 2 })) },
+      schemaIds: { verify: async () => 1 },
+      planned: () => [{ topic: 't1', schemaText: '"string"' }],
+      partitions: 3,
+      retryMs: 2_000,
+      logger,
+      onReachable: () => undefined,
+      spooled: () => 0,
+    })
+    p.start()
+    await p.prepared
+    await vi.waitFor(() => expect(lines.filter((l) => l['level'] === 'warn').map((l) => [l['topic'], l['inSync'], l['minInSync']])).toEqual([['t1', 1, 2]]))
+  })
 })
