@@ -1,5 +1,5 @@
 // The kafkajs edge: one client, an idempotent acks=all producer, topic creation, and errors wrapped into ours.
-import { ConfigResourceTypes, Kafka, logLevel, Partitioners, type LogEntry, type Producer, type SASLOptions } from 'kafkajs'
+import { Kafka, logLevel, Partitioners, type ConfigResourceTypes, type LogEntry, type Producer, type SASLOptions } from 'kafkajs'
 import type { BridgeConfig } from '../config/schema.js'
 import { waitAtMost, within } from '../deadline.js'
 import { BridgeError, ErrorCodes } from '../errors.js'
@@ -61,6 +61,9 @@ const PERMANENT = new Set([
   'INVALID_REQUIRED_ACKS',
   'POLICY_VIOLATION',
 ])
+
+/** ConfigResourceTypes.TOPIC: kafkajs (CommonJS) does not expose that enum to Node's ESM loader, only to bundlers. */
+const TOPIC_RESOURCE = 2 as ConfigResourceTypes
 
 /** An ACL that refuses the bridge: often a brief operator mistake, so the spool holds rather than set records aside. */
 const AUTHORIZATION = new Set(['TOPIC_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED'])
@@ -210,7 +213,7 @@ export function createKafkaEdge(config: BridgeConfig, logger: Logger): KafkaEdge
       const unique = [...new Set(topics)]
       const [{ topics: metadata }, configs] = await Promise.all([
         admin.fetchTopicMetadata({ topics: unique }),
-        admin.describeConfigs({ includeSynonyms: false, resources: unique.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['min.insync.replicas'] })) }),
+        admin.describeConfigs({ includeSynonyms: false, resources: unique.map((name) => ({ type: TOPIC_RESOURCE, name, configNames: ['min.insync.replicas'] })) }),
       ])
       const minOf = new Map(configs.resources.map((r) => [r.resourceName, Number(r.configEntries.find((e) => e.configName === 'min.insync.replicas')?.configValue ?? 1)]))
       return metadata.flatMap((t) =>
