@@ -19,6 +19,18 @@ export default defineConfig({
           testTimeout: 60_000,
         },
       },
+      {
+        extends: true,
+        test: {
+          name: 'cluster',
+          include: ['test/cluster/**/*.test.ts'],
+          globalSetup: ['test/cluster/global-setup.ts'],
+          poolOptions: { forks: { singleFork: true } },
+          // After the others: the failure tests want the machine's two cores to themselves.
+          sequence: { groupOrder: 1 },
+          testTimeout: 300_000,
+        },
+      },
     ],
   },
 })

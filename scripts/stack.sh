@@ -5,6 +5,7 @@
 #        scripts/stack.sh down [SERVICE]   SIGTERM our own PIDs, SIGKILL after ~30 s
 #        scripts/stack.sh status | env
 #        scripts/stack.sh kill9 SERVICE    SIGKILL, for crash tests (data survives; `up` restarts it)
+#        scripts/stack.sh controller       the node name of the active KRaft controller (the quorum's leader)
 # SERVICE: kafka (every broker) or registry; with STACK_BROKERS=3 also kafka-1, kafka-2, kafka-3: a three-node
 # KRaft cluster (each broker+controller) on KAFKA_PORT, +2, +4 (controllers +1), replication factor 3,
 # min.insync.replicas 2, its data apart from the one-broker stack's. One broker is the default.
@@ -239,6 +240,7 @@ start_node() {
       || { printf '%s\n' "$out" >&2; die "kafka storage format failed"; }
   fi
   # shellcheck disable=SC2086 # heap opts are deliberately word-split
+  echo "$(broker_port "$node") $(controller_port "$node")" >"$RUN/$node.port"
   launch "$node" "$JAVA" $KAFKA_HEAP_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$KAFKA_HOME/log4j2.properties" -cp "$cp" kafka.Kafka "$KAFKA_HOME/$node.properties"
 }
@@ -312,16 +314,19 @@ fail() {
   die "$msg"
 }
 
-# The one-broker stack and the cluster share ports: never both at once.
+# The one-broker stack and the cluster use the same ports unless KAFKA_PORT moves one of them (the tests run a
+# cluster on 19092 beside the one broker on 9092): refuse only a real clash, recorded at launch in run/<node>.port.
 other_mode_running() {
-  local node
-  if [[ $STACK_BROKERS == 3 ]]; then
-    our_pid kafka >/dev/null && die "the one-broker stack runs on 127.0.0.1:$KAFKA_PORT: stop it first (scripts/stack.sh down kafka)"
-  else
-    for node in kafka-1 kafka-2 kafka-3; do
-      our_pid "$node" >/dev/null && die "the three-broker cluster runs ($node): stop it first (STACK_BROKERS=3 scripts/stack.sh down kafka)"
+  local node others mine
+  if [[ $STACK_BROKERS == 3 ]]; then others=kafka; else others="kafka-1 kafka-2 kafka-3"; fi
+  mine=" $(for node in $(kafka_nodes); do echo -n "$(broker_port "$node") $(controller_port "$node") "; done)"
+  for node in $others; do
+    our_pid "$node" >/dev/null || continue
+    [[ -f $RUN/$node.port ]] || die "$node runs, on ports this script did not record: stop it first (scripts/stack.sh down)"
+    for port in $(<"$RUN/$node.port"); do
+      [[ $mine == *" $port "* ]] && die "$node runs on 127.0.0.1:$port, which this stack needs: stop it first, or move one with KAFKA_PORT"
     done
-  fi
+  done
   return 0
 }
 
@@ -401,6 +406,22 @@ status() {
   return $rc
 }
 
+# The quorum's leader, asked with Kafka's own tool: the Metadata API names a random broker as controller in KRaft.
+controller() {
+  local node leader
+  for node in $(kafka_nodes); do
+    our_pid "$node" >/dev/null || continue
+    leader=$("$JAVA" -Dlog4j2.configurationFile="$KAFKA_HOME/tools-log4j2.properties" -cp "$KAFKA_HOME/libs/*" \
+      org.apache.kafka.tools.MetadataQuorumCommand --bootstrap-server "127.0.0.1:$(broker_port "$node")" describe --status 2>/dev/null |
+      sed -n 's/^LeaderId: *\([0-9]*\).*/\1/p') || true
+    if [[ -n $leader ]]; then
+      if [[ $STACK_BROKERS == 3 ]]; then echo "kafka-$leader"; else echo kafka; fi
+      return 0
+    fi
+  done
+  die "no running node answered with the quorum's leader"
+}
+
 print_env() {
   local node brokers=()
   for node in $(kafka_nodes); do brokers+=("127.0.0.1:$(broker_port "$node")"); done
@@ -442,6 +463,7 @@ main() {
     down) with_lock down $(tr ' ' '\n' <<<"$svc" | sort -r) ;;
     status) status ;;
     env) print_env ;;
+    controller) controller ;;
     kill9) [[ -n ${1:-} ]] || die "usage: $0 kill9 SERVICE"; for one in $svc; do with_lock kill9 "$one"; done ;;
     *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
   esac

@@ -105,13 +105,19 @@ export function createKafkaEdge(config: BridgeConfig, logger: Logger): KafkaEdge
   })
   const newProducer = (): Producer => {
     const fresh = kafka.producer({
-      idempotent: true,
+      // Not kafkajs's idempotence: it demands internal retries, and those lose records (below). With one request in
+      // flight and no internal retries there is no retry for the broker to deduplicate: order per partition holds,
+      // and what a failed call carried is replayed whole (at-least-once, duplicates carry their event_id).
+      idempotent: false,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       // murmur2, as Java clients: a key lands on the same partition whoever produces it.
       createPartitioner: Partitioners.DefaultPartitioner,
-      // Bounded, so an outage surfaces as an error (and, later, the spool) instead of a send that never returns.
-      retry: { retries: 6, initialRetryTime: 100, maxRetryTime: 2_000 },
+      // No retries inside kafkajs: on a retry it regroups messages by the partitions' current leaders but sends only
+      // to brokers that have not answered yet, so a partition whose leadership moved to a broker that already
+      // answered (a rolling restart) is acknowledged without being written. A failed call fails whole instead, and
+      // the bridge retries it (spool, replay with a new producer): at-least-once, never a loss.
+      retry: { retries: 0 },
     })
     // Only the producer in use speaks for the connection: an old one being let go does not.
     fresh.on(fresh.events.CONNECT, () => {

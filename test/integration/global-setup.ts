@@ -8,6 +8,8 @@ declare module 'vitest' {
     kafkaBrokers: string
     schemaRegistryUrl: string
     stackScript: string
+    /** Environment for scripts/stack.sh (the cluster tests' STACK_BROKERS and ports); none for the one broker. */
+    stackEnv: Record<string, string>
   }
 }
 
@@ -29,6 +31,7 @@ export default function setup(project: TestProject): () => void {
   project.provide('kafkaBrokers', value('KAFKA_BROKERS'))
   project.provide('schemaRegistryUrl', value('SCHEMA_REGISTRY_URL'))
   project.provide('stackScript', STACK)
+  project.provide('stackEnv', {})
   const startedHere = !/^kafka: running/m.test(before) || !/^registry: running/m.test(before)
   return () => {
     // Leave a stack the developer started (make run) alone; stop one these tests started, unless asked to keep it.

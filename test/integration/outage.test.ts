@@ -6,10 +6,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, inject, it } from 'vitest'
 import { freePort, startChild, waitDelivering, type ChildBridge } from './support/child-bridge.js'
-import { consume, createTopic, type ConsumedRecord } from './support/kafka.js'
+import { createTopic } from './support/kafka.js'
+import { acknowledged, consumeIds, count, expectAllPresent, expectOrderPerKey, metric, send, STREAM_SECRET, waitFor, type Sent } from './support/stream.js'
 import { stack, stackAsync } from './support/stack.js'
 
-const SECRET = 'outage-secret-1'
+const SECRET = STREAM_SECRET
 const children: ChildBridge[] = []
 
 afterEach(async () => {
@@ -53,91 +54,6 @@ async function start(config: Record<string, unknown>, dir: string): Promise<Chil
   const child = await startChild(config, dir)
   children.push(child)
   return child
-}
-
-/** A hospitality event keyed by `room`, carrying its sequence number in guestid (and `padding` characters more). */
-function event(room: string, seq: number, padding = 0): string {
-  return JSON.stringify({
-    category: 3,
-    date: '2023/09/13',
-    event: 12,
-    message: { room, guestid: String(seq), vip: '0', ...(padding > 0 ? { lastname: 'x'.repeat(padding) } : {}) },
-    service_id: 1064,
-    service_name: 'Visitant',
-    time: '08:07:46',
-    timestamp: '2023-09-13T08:07:46-07:00',
-  })
-}
-
-interface Sent {
-  status: number
-  eventId?: string
-  /** Why no answer came (status 0). */
-  error?: string
-}
-
-async function send(url: string, room: string, seq: number, padding = 0): Promise<Sent> {
-  try {
-    const response = await fetch(`${url}/v1/dv2000/front-desk?token=${SECRET}`, { method: 'POST', body: event(room, seq, padding), headers: { 'content-type': 'application/json' } })
-    const body = (await response.json()) as { event_id?: string }
-    return { status: response.status, eventId: body.event_id }
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause
-    return { status: 0, error: `${(error as Error).message}: ${cause?.code ?? cause?.message ?? ''}` }
-  }
-}
-
-/** The value of one metric line (name with its labels, as printed), or undefined when absent. */
-async function metric(url: string, name: string): Promise<number | undefined> {
-  const text = await (await fetch(`${url}/metrics`)).text()
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `))
-  return line === undefined ? undefined : Number(line.slice(name.length + 1))
-}
-
-/** Polls `check` until it holds; fails naming `what` after a bound generous enough for a cold, loaded machine. */
-async function waitFor(check: () => boolean, what: string, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
-
-const count = (sent: readonly Sent[], status: number): number => sent.filter((x) => x.status === status).length
-
-const acknowledged = (sent: Sent[]): string[] => sent.filter((s) => s.status === 200 || s.status === 202).map((s) => s.eventId!)
-
-async function consumeIds(prefix: string, ids: readonly string[], timeoutMs = 90_000): Promise<ConsumedRecord[]> {
-  // Incremental: called per message, a check over all records so far would be quadratic on large streams.
-  const missing = new Set(ids)
-  let checked = 0
-  return consume(
-    `${prefix}dv2000.hospitality`,
-    (records) => {
-      for (; checked < records.length; checked++) missing.delete(records[checked]!.headers['event_id']!)
-      return missing.size === 0
-    },
-    timeoutMs,
-  )
-}
-
-function expectAllPresent(records: ConsumedRecord[], ids: readonly string[]): void {
-  const seen = new Set(records.map((r) => r.headers['event_id']))
-  const missing = ids.filter((id) => !seen.has(id))
-  expect(missing, `acknowledged but not on Kafka: ${missing.length} of ${ids.length}`).toEqual([])
-}
-
-/** Per room, the first occurrence of each sequence number must come in increasing order (duplicates allowed). */
-function expectOrderPerKey(records: ConsumedRecord[]): void {
-  const byKey = new Map<string, number[]>()
-  const sorted = [...records].sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)))
-  for (const r of sorted) {
-    const seq = Number((r.value['message'] as { guestid: string }).guestid)
-    const list = byKey.get(r.key!) ?? []
-    if (!list.includes(seq)) list.push(seq)
-    byKey.set(r.key!, list)
-  }
-  for (const [key, seqs] of byKey) expect(seqs, `order for key ${key}`).toEqual([...seqs].sort((a, b) => a - b))
 }
 
 describe('Kafka outage', () => {

@@ -37,7 +37,7 @@ export async function consume(
   timeoutMs = 30_000,
   options: { raw?: boolean } = {},
 ): Promise<ConsumedRecord[]> {
-  const kafka = new Kafka({ clientId: 'it-reader', brokers: [inject('kafkaBrokers')], logLevel: logLevel.NOTHING })
+  const kafka = new Kafka({ clientId: 'it-reader', brokers: inject('kafkaBrokers').split(','), logLevel: logLevel.NOTHING })
   const registry = registryClient()
   const consumer = kafka.consumer({ groupId: `it-${randomUUID()}`, sessionTimeout: 10_000, heartbeatInterval: 1_000 })
   const records: ConsumedRecord[] = []
@@ -76,7 +76,7 @@ export async function consume(
 
 /** Creates a topic with its own settings (e.g. a small max.message.bytes), before a bridge that would create it otherwise. */
 export async function createTopic(topic: string, config: Record<string, string>, numPartitions = 3): Promise<void> {
-  const admin = new Kafka({ clientId: 'it-admin', brokers: [inject('kafkaBrokers')], logLevel: logLevel.NOTHING }).admin()
+  const admin = new Kafka({ clientId: 'it-admin', brokers: inject('kafkaBrokers').split(','), logLevel: logLevel.NOTHING }).admin()
   await admin.connect()
   try {
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions, configEntries: Object.entries(config).map(([name, value]) => ({ name, value })) }] })
