@@ -5,7 +5,7 @@ CONFIG ?= config/example.yaml
 BRIDGE_PID := var/run/bridge.pid
 BRIDGE_LOG := var/log/bridge.log
 
-.PHONY: help install build typecheck lint stack-up stack-down stack-status run stop test test-node24 test-unit test-integration bench clean
+.PHONY: help install build typecheck lint stack-up stack-down stack-status run stop test test-node24 test-cluster test-unit test-integration bench clean
 
 help:
 	@echo "make run      start Kafka + schema registry (local JVMs) and the bridge with $(CONFIG)"
@@ -14,6 +14,7 @@ help:
 	@echo "make build    compile to dist/;  make bench  print throughput and latency numbers"
 	@echo "make test-node24  every test again on Node 24 (CI runs it after make test)"
 	@echo "STACK_BROKERS=3 make stack-up   a three-broker KRaft cluster (9092, 9094, 9096) instead of one broker"
+	@echo "make test-cluster  failover tests against a three-broker cluster (19092-19097)"
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -61,6 +62,10 @@ test-node24: install $(NODE24) stack-up
 	@echo "running every test on node $$($(NODE24) --version)"
 	PATH="$(CURDIR)/$(dir $(NODE24)):$$PATH" $(NODE24) node_modules/vitest/vitest.mjs run --reporter=default --reporter=json --outputFile.json=var/test-results-node24.json
 	@$(NODE24) -e 'const r=require("./var/test-results-node24.json");console.log(`node24: $${r.numPassedTests} passed, $${r.numFailedTests} failed, $${r.numPendingTests} skipped`)'
+
+# Failover against a real three-broker cluster on 19092-19097, beside the one broker (about 3 minutes).
+test-cluster: install
+	npx vitest run --config vitest.cluster.config.ts
 
 test-unit: install
 	npx vitest run --project unit

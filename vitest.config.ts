@@ -1,4 +1,5 @@
 // Two projects: fast pure unit tests, and integration tests against the real local Kafka and registry.
+// The three-broker cluster's failover tests have a config of their own: vitest.cluster.config.ts (make test-cluster).
 import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
@@ -17,18 +18,6 @@ export default defineConfig({
           // One file at a time: they share one broker on a 2-core machine.
           poolOptions: { forks: { singleFork: true } },
           testTimeout: 60_000,
-        },
-      },
-      {
-        extends: true,
-        test: {
-          name: 'cluster',
-          include: ['test/cluster/**/*.test.ts'],
-          globalSetup: ['test/cluster/global-setup.ts'],
-          poolOptions: { forks: { singleFork: true } },
-          // After the others: the failure tests want the machine's two cores to themselves.
-          sequence: { groupOrder: 1 },
-          testTimeout: 300_000,
         },
       },
     ],
