@@ -150,8 +150,16 @@ launch() {
   # setsid is not a process-group leader here, so it execs instead of forking: $! is the JVM's PID.
   # 9>&- keeps the JVM from inheriting (and so holding forever) the lock taken in with_lock.
   setsid nohup "$@" >"$log" 2>&1 </dev/null 9>&- &
-  echo $! >"$(pidfile "$name")"
-  log "$name started (pid $!, log ${log#"$ROOT"/})"
+  local pid=$! i
+  echo "$pid" >"$(pidfile "$name")"
+  # Until the background child has exec'ed, $pid is a copy of this script, whose arguments do not name .stack/:
+  # our_pid would then take a starting JVM for a dead one ("exited during start-up"), as a loaded machine showed.
+  for ((i = 0; i < 100; i++)); do
+    ps -o args= -p "$pid" 2>/dev/null | grep -qF -- "$STACK/" && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  log "$name started (pid $pid, log ${log#"$ROOT"/})"
 }
 
 write_kafka_config() {
