@@ -29,9 +29,12 @@ const rateLimit = z.strictObject({
   burst: z.int().positive().optional(),
 })
 
+/** What a source id may be: also what the HTTP edge may repeat back of an id it does not know. */
+export const SOURCE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/
+
 /** The keys every source has, whatever its sender. */
 export const sourceCommon = {
-  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, {
+  id: z.string().regex(SOURCE_ID, {
     message: 'must be 1-100 characters of letters, digits, ".", "_" or "-", starting with a letter or digit',
   }),
   secrets: z.array(secret).min(1, { message: 'at least one secret is required' }),

@@ -131,11 +131,12 @@ export function createKafkaEdge(config: BridgeConfig, logger: Logger): KafkaEdge
   let producer: Producer
   producer = newProducer()
   /**
-   * A failed produce call leaves the idempotent producer's sequence numbers suspect: kafkajs rolls back the
-   * sequences of every partition of a failed request, also those the broker wrote, so the next batch reuses
-   * them and the broker either refuses every later batch (OUT_OF_ORDER_SEQUENCE_NUMBER, for ever) or, when the
-   * record count matches, acknowledges it as a duplicate without writing it. The next send therefore starts a
-   * new producer (a new producer id, sequences from 0): at worst a duplicate, never a loss or a stuck spool.
+   * After a failed produce call the next send starts a new producer, so nothing of the failed call's state is
+   * carried over. It was needed while the producer was idempotent: kafkajs rolls back the sequences of every
+   * partition of a failed request, also those the broker wrote, and the next batch was then refused for ever
+   * (OUT_OF_ORDER_SEQUENCE_NUMBER) or, with the same record count, acknowledged as a duplicate and never written
+   * (test/integration/kafka-edge.test.ts). The producer is no longer idempotent (above); the renewal stays as the
+   * guard should idempotence ever be turned back on, at the cost of one reconnect per failed call.
    */
   let suspect = false
 

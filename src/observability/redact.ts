@@ -1,5 +1,6 @@
 // Secrets out of URLs by meaning, not spelling: a query key is judged by what it decodes to (node's querystring rules, as the router's).
 import { unescape } from 'node:querystring'
+import { SOURCE_ID } from '../config/source-common.js'
 
 /** How many rounds of percent-decoding a key gets before it is judged: `%2574oken` is `token` to a careless proxy. */
 const DECODE_ROUNDS = 4
@@ -57,5 +58,5 @@ function redactPathParameters(path: string): string {
 
 /** A path parameter fit to be logged or echoed: a source id as the config allows them, or a placeholder. */
 export function printableId(id: string): string {
-  return /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(id) ? id : '(not a valid source id)'
+  return SOURCE_ID.test(id) ? id : '(not a valid source id)'
 }
