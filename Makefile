@@ -9,7 +9,7 @@ BRIDGE_LOG := var/log/bridge.log
 
 help:
 	@echo "make run      start Kafka + schema registry (local JVMs) and the bridge with $(CONFIG)"
-	@echo "make test     run every test (unit + integration against the real broker and registry)"
+	@echo "make test     run every test: unit, integration (real broker and registry), failover (a real 3-broker cluster)"
 	@echo "make stop     stop the bridge started by make run;  make stack-down  stop Kafka and the registry"
 	@echo "make build    compile to dist/;  make bench  print throughput and latency numbers"
 	@echo "make test-node24  every test again on Node 24 (CI runs it after make test)"
@@ -48,9 +48,15 @@ run: build stack-up
 stop:
 	@bash scripts/run-bridge.sh --stop
 
+# Unit and integration tests against the one broker, then the failover tests against a three-broker cluster on
+# 19092-19097 (test/cluster; its setup starts the cluster and stops what it started), one run after the other.
+SUMMARY = node -e 'let p=0,f=0,s=0;for(const file of process.argv.slice(1)){const r=require(require("path").resolve(file));p+=r.numPassedTests;f+=r.numFailedTests;s+=r.numPendingTests}console.log(`$${p} passed, $${f} failed, $${s} skipped`)'
+VITEST_JSON = --reporter=default --reporter=json --outputFile.json
+
 test: install typecheck lint stack-up
-	npx vitest run --reporter=default --reporter=json --outputFile.json=var/test-results.json
-	@node -e 'const r=require("./var/test-results.json");console.log(`$${r.numPassedTests} passed, $${r.numFailedTests} failed, $${r.numPendingTests} skipped`)'
+	npx vitest run $(VITEST_JSON)=var/test-results.json
+	npx vitest run --config vitest.cluster.config.ts $(VITEST_JSON)=var/test-results-cluster.json
+	@$(SUMMARY) var/test-results.json var/test-results-cluster.json
 
 # The same tests on Node 24 (an LTS line in support; the image's), installed from the npm registry's `node`
 # package into a git-ignored folder: a version difference fails here, not in production.
@@ -60,10 +66,11 @@ $(NODE24):
 
 test-node24: install $(NODE24) stack-up
 	@echo "running every test on node $$($(NODE24) --version)"
-	PATH="$(CURDIR)/$(dir $(NODE24)):$$PATH" $(NODE24) node_modules/vitest/vitest.mjs run --reporter=default --reporter=json --outputFile.json=var/test-results-node24.json
-	@$(NODE24) -e 'const r=require("./var/test-results-node24.json");console.log(`node24: $${r.numPassedTests} passed, $${r.numFailedTests} failed, $${r.numPendingTests} skipped`)'
+	PATH="$(CURDIR)/$(dir $(NODE24)):$$PATH" $(NODE24) node_modules/vitest/vitest.mjs run $(VITEST_JSON)=var/test-results-node24.json
+	PATH="$(CURDIR)/$(dir $(NODE24)):$$PATH" $(NODE24) node_modules/vitest/vitest.mjs run --config vitest.cluster.config.ts $(VITEST_JSON)=var/test-results-node24-cluster.json
+	@echo -n "node24: " && $(SUMMARY) var/test-results-node24.json var/test-results-node24-cluster.json
 
-# Failover against a real three-broker cluster on 19092-19097, beside the one broker (about 3 minutes).
+# Only the failover tests (part of make test), about 4 minutes.
 test-cluster: install
 	npx vitest run --config vitest.cluster.config.ts
 

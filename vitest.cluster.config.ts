@@ -1,5 +1,5 @@
-// The failover tests against a real three-broker cluster (test/cluster), run by `make test-cluster`: not yet part of
-// `make test`, while a node restart in the rolling-restart test is sometimes reported as failed by scripts/stack.sh.
+// The failover tests against a real three-broker cluster (test/cluster). `make test` runs them after the other tests,
+// as a run of their own: the cluster's start and its faults would otherwise share two cores with the integration tests.
 import { defineConfig } from 'vitest/config'
 
 export default defineConfig({

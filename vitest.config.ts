@@ -1,5 +1,5 @@
 // Two projects: fast pure unit tests, and integration tests against the real local Kafka and registry.
-// The three-broker cluster's failover tests have a config of their own: vitest.cluster.config.ts (make test-cluster).
+// The three-broker cluster's failover tests have a config of their own: vitest.cluster.config.ts (make test runs both).
 import { defineConfig } from 'vitest/config'
 
 export default defineConfig({

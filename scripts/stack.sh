@@ -365,8 +365,10 @@ up() {
 }
 
 # SIGTERM, then SIGKILL after a grace period; only a PID that our_pid vouches for is ever signalled.
+# All named services are signalled at once: stopped one after another, the cluster's last node would wait in
+# its controlled shutdown for a quorum that its peers took away (30 s, then SIGKILL).
 down() {
-  local name pid i
+  local name pid i alive names=() pids=()
   for name in "$@"; do
     if ! pid=$(our_pid "$name"); then
       rm -f "$(pidfile "$name")"
@@ -375,10 +377,18 @@ down() {
     fi
     log "stopping $name (pid $pid)"
     kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 60; i++)); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.5
-    done
+    names+=("$name")
+    pids+=("$pid")
+  done
+  for ((i = 0; i < 60; i++)); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    ((alive)) || break
+    sleep 0.5
+  done
+  for i in "${!names[@]}"; do
+    name=${names[$i]}
+    pid=${pids[$i]}
     if kill -0 "$pid" 2>/dev/null; then
       log "$name ignored SIGTERM for 30 s; sending SIGKILL"
       kill -KILL "$pid" 2>/dev/null || true

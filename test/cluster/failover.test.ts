@@ -1,7 +1,7 @@
 // SPEC §5 against a real three-broker cluster (RF 3, min.insync.replicas 2) under a steady stream: every 2xx on Kafka,
 // per-key order of first occurrences kept, through a leader's crash, a rolling restart, two brokers down, and the controller's crash.
 import { randomUUID } from 'node:crypto'
-import { mkdtempSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Kafka, logLevel } from 'kafkajs'
@@ -12,11 +12,15 @@ import { promisify } from 'node:util'
 import { stackAsync } from '../integration/support/stack.js'
 import { acknowledged, consumeIds, count, expectAllPresent, expectOrderPerKey, send, STREAM_SECRET, waitFor, type Sent } from '../integration/support/stream.js'
 
+/** Each test's bridge logs, kept for a look after a failure (var/ is git-ignored). */
+const LOG_DIR = join(import.meta.dirname, '../../var/cluster-logs')
 const children: ChildBridge[] = []
-afterEach(async () => {
-  for (const child of children.splice(0)) {
+afterEach(async (context) => {
+  mkdirSync(LOG_DIR, { recursive: true })
+  for (const [i, child] of children.splice(0).entries()) {
     child.kill('SIGKILL')
     await child.exited
+    writeFileSync(join(LOG_DIR, `${context.task.name.slice(0, 40).replace(/[^a-z0-9]+/gi, '-')}-${i}.log`), child.output())
   }
   // Whatever a test broke, the next one starts with every node up.
   await stackAsync('up', 'kafka')
