@@ -113,6 +113,10 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
     send: (records) => kafka.send(records),
     lingerMs: config.kafka.lingerMs,
     maxBatchRecords: config.kafka.maxBatchRecords,
+    // Half the answer's deadline: a leader that moved (or a topic just created) costs a resend, not a 202; what
+    // still fails then goes to the spool in time to answer 202 before ackTimeoutMs.
+    retryWindowMs: config.kafka.ackTimeoutMs / 2,
+    retriable: (error) => isBridgeError(error) && error.retriable,
     onBatch(records, seconds, error) {
       metrics.batches.inc({ result: error === undefined ? 'ok' : 'error' })
       metrics.batchRecords.observe(records.length)
@@ -143,14 +147,17 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
   drainer = createDrainer({
     spool,
     send: (entries) => deliverer.sendSpooled(entries),
-    setAside: (entries) => setAside(spoolDir, entries),
+    setAside: (entries, error) => setAside(spoolDir, entries, error),
     onEmpty: () => deliverer.resume(),
     classify: classifyReplayFailure,
     onBlocked: (blocked) => {
       metrics.spoolBlocked.reset()
       if (blocked !== undefined) metrics.spoolBlocked.set({ reason: blocked.reason }, 1)
     },
-    onReplayed: (records) => metrics.replayed.inc(records),
+    onReplayed: (records) => {
+      metrics.replayed.inc(records)
+      metrics.replays.inc({ kind: 'spool' }, records)
+    },
     logger,
     maxBatchRecords: config.kafka.maxBatchRecords,
   })

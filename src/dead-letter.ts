@@ -10,6 +10,8 @@ export interface RefusedRequest {
   contentType: string | undefined
   remoteAddress: string | undefined
   receivedAt: Date
+  /** From dead_letter v2: the parser is given it again when the dead letter is replayed. */
+  userAgent?: string | undefined
 }
 
 /** The raw body exactly as received, keyed by the source id, with why it was refused. */
@@ -28,6 +30,7 @@ export function deadLetterRecord(source: SourceConfig, request: RefusedRequest, 
       content_type: request.contentType ?? null,
       remote_address: request.remoteAddress ?? null,
       body: request.body,
+      user_agent: request.userAgent ?? null,
     },
   }
 }

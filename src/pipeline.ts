@@ -45,7 +45,7 @@ export interface Pipeline {
 }
 
 /** A default topic as the source writes it: its override, if any, behind the configured prefix. */
-function finalTopic(config: BridgeConfig, source: SourceConfig, defaultTopic: string): string {
+export function finalTopic(config: BridgeConfig, source: SourceConfig, defaultTopic: string): string {
   return config.topicPrefix + (source.topics?.[defaultTopic] ?? defaultTopic)
 }
 
@@ -120,6 +120,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         // A parser bug must not cost the event either: it goes to the dead letter like bad input.
         if (!badInput) logger.error({ err: error, event_id: eventId, source: source.id }, 'source component threw; body dead-lettered')
         const stored = await store(source, [deadLetterRecord(source, request, eventId, reason)], request, eventId)
+        metrics.deadLetters.inc({ source: source.id })
         logger.warn({ event_id: eventId, source: source.id, reason, bytes: request.body.length, stored }, 'body refused; raw body kept for the dead letter topic')
         return { status: 'rejected', eventId, reason, stored }
       }

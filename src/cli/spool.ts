@@ -3,6 +3,7 @@ import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { BridgeConfig } from '../config/schema.js'
 import { listSegments, readCursor, scanSegment } from '../delivery/spool/segments.js'
+import { REJECTED_DIR } from '../delivery/spool/set-aside.js'
 
 export interface SpoolStatus {
   dir: string
@@ -38,8 +39,8 @@ export async function spoolStatus(config: BridgeConfig, now = Date.now()): Promi
     oldest ??= scan.receivedAtFirst
     if (scan.problem !== undefined) problems.push(`${segment.path} at byte ${scan.problem.offset}: ${scan.problem.reason}`)
   }
-  const setAsideFiles = await readdir(join(dir, 'rejected')).then(
-    (names) => names.length,
+  const setAsideFiles = await readdir(join(dir, REJECTED_DIR)).then(
+    (names) => names.filter((name) => name.endsWith('.frames')).length,
     () => 0,
   )
   return {

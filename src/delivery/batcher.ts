@@ -10,6 +10,15 @@ export interface BatcherOptions {
   maxBatchBytes?: number
   /** After each produce call, with the records it carried: for metrics and Kafka's health. */
   onBatch?: (records: readonly OutboundRecord[], seconds: number, error?: unknown) => void
+  /**
+   * A call that fails with an error `retriable` accepts (a leader moving, a topic its broker has not yet loaded) is
+   * sent again, whole, after a pause of 25 ms doubling to at most 500 ms, while its first attempt is younger than
+   * this. 0 (the default): never; the call's requests fail at once.
+   */
+  retryWindowMs?: number
+  retriable?: (error: unknown) => boolean
+  /** Milliseconds, for the retry window; tests pass their own. */
+  now?: () => number
 }
 
 interface Waiter {
@@ -57,6 +66,9 @@ const DEFAULT_MAX_BATCH_BYTES = 768 * 1024
 export function createBatcher(options: BatcherOptions): Batcher {
   const { send, lingerMs, maxBatchRecords, onBatch } = options
   const maxBatchBytes = options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES
+  const retryWindowMs = options.retryWindowMs ?? 0
+  const retriable = options.retriable ?? (() => false)
+  const now = options.now ?? performance.now.bind(performance)
   let queue: Queued[] = []
   let queued = 0
   let sending: Promise<void> | undefined
@@ -92,14 +104,35 @@ export function createBatcher(options: BatcherOptions): Batcher {
     waiter.reject(error)
   }
 
+  /**
+   * One call, sent again whole on a retriable failure while the window lasts. Whole, because kafkajs's own retry
+   * (which resends only to brokers that have not answered) loses records when leadership moves (kafka.ts); a
+   * partition the failed attempt did write gets the records twice (at-least-once, as every replay).
+   */
+  async function sendWithRetry(records: OutboundRecord[]): Promise<void> {
+    const first = now()
+    let pause = 25
+    for (;;) {
+      const started = process.hrtime.bigint()
+      try {
+        await send(records)
+        onBatch?.(records, Number(process.hrtime.bigint() - started) / 1e9)
+        return
+      } catch (error) {
+        onBatch?.(records, Number(process.hrtime.bigint() - started) / 1e9, error)
+        if (!retriable(error) || now() + pause - first >= retryWindowMs) throw error
+      }
+      await new Promise((resolve) => setTimeout(resolve, pause))
+      pause = Math.min(500, pause * 2)
+    }
+  }
+
   function dispatch(): void {
     timer = undefined
     if (sending !== undefined || queue.length === 0) return
     const { records, parts } = takeBatch()
-    const started = process.hrtime.bigint()
-    sending = send(records).then(
+    sending = sendWithRetry(records).then(
       () => {
-        onBatch?.(records, Number(process.hrtime.bigint() - started) / 1e9)
         for (const [waiter, count] of parts) {
           waiter.remaining -= count
           if (waiter.remaining === 0 && !waiter.settled) {
@@ -109,7 +142,6 @@ export function createBatcher(options: BatcherOptions): Batcher {
         }
       },
       (error: unknown) => {
-        onBatch?.(records, Number(process.hrtime.bigint() - started) / 1e9, error)
         const behind = queue
         queue = []
         queued = 0

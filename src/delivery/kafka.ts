@@ -1,5 +1,5 @@
-// The kafkajs edge: one client, an idempotent acks=all producer, topic creation, and errors wrapped into ours.
-import { Kafka, logLevel, Partitioners, type ConfigResourceTypes, type LogEntry, type Producer, type SASLOptions } from 'kafkajs'
+// The kafkajs edge: one client, an acks=all producer (one request in flight, no internal retries), topic creation, and errors wrapped into ours.
+import { Kafka, logLevel, Partitioners, type ConfigResourceTypes, type LogEntry, type Message, type Producer, type SASLOptions } from 'kafkajs'
 import type { BridgeConfig } from '../config/schema.js'
 import { waitAtMost, within } from '../deadline.js'
 import { BridgeError, ErrorCodes } from '../errors.js'
@@ -177,11 +177,11 @@ export function createKafkaEdge(config: BridgeConfig, logger: Logger): KafkaEdge
     },
     async send(records) {
       if (!prepared) throw new BridgeError(ErrorCodes.KAFKA_UNAVAILABLE, 'Kafka has not been reached yet', { retriable: true })
-      const byTopic = new Map<string, { key: string; value: Buffer; headers: Record<string, string> }[]>()
+      const byTopic = new Map<string, Message[]>()
       for (const r of records) {
         let list = byTopic.get(r.topic)
         if (list === undefined) byTopic.set(r.topic, (list = []))
-        list.push({ key: r.key, value: r.value, headers: r.headers })
+        list.push({ key: r.key, value: r.value, headers: r.headers, timestamp: String(r.timestamp) })
       }
       try {
         if (suspect) await renewProducer()

@@ -26,6 +26,9 @@ export interface Metrics {
   spoolEntries: Gauge
   spoolBytes: Gauge
   replayed: Counter
+  /** Records replayed, by kind: spool (serve's drainer), deadletter and rejected (the replay commands). */
+  replays: Counter<'kind'>
+  deadLetters: Counter<'source'>
   spoolBlocked: Gauge<'reason'>
   schemaRefused: Gauge<'subject'>
   /** Where the spool gauges read from at each scrape. */
@@ -93,6 +96,18 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       },
     }),
     replayed: new Counter({ name: 'bridge_spool_replayed_records_total', help: 'Records replayed from the spool to Kafka.', registers }),
+    replays: new Counter({
+      name: 'bridge_replayed_total',
+      help: 'Records replayed to Kafka and acknowledged, by kind: spool (by serve), deadletter and rejected (by the deadletter replay and spool rejected --replay commands, in their --metrics-file).',
+      labelNames: ['kind'],
+      registers,
+    }),
+    deadLetters: new Counter({
+      name: 'bridge_deadletter_records_total',
+      help: 'Bodies refused (400) and kept as dead letters (delivered or spooled), by source.',
+      labelNames: ['source'],
+      registers,
+    }),
     schemaRefused: new Gauge({
       name: 'bridge_schema_refused',
       help: '1 while the schema registry refuses the schema the bridge writes to a subject (events wait in the spool).',

@@ -48,6 +48,8 @@ describe('DV2000 to Kafka', () => {
     expect(record.headers['source']).toBe('front-desk')
     expect(record.headers['received_at']).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
     const receivedAt = Date.parse(record.headers['received_at']!)
+    // Kafka's own timestamp is when the bridge received the event, not when it was produced.
+    expect(record.timestamp).toBe(receivedAt)
     expect(receivedAt).toBeGreaterThanOrEqual(before - 1)
     expect(receivedAt).toBeLessThanOrEqual(Date.now())
 
@@ -173,9 +175,12 @@ describe('DV2000 refusals', () => {
       reason: rejected.json['reason'],
       content_type: 'application/json',
       remote_address: '127.0.0.1',
+      user_agent: 'DuVoice/8.0.20',
     })
     expect(Buffer.compare(dead.value['body'] as Buffer, RAW_POST_EXAMPLE)).toBe(0)
     expect((dead.value['body'] as Buffer).length).toBe(373)
+    const metrics = await (await fetch(`${bridge.url}/metrics`)).text()
+    expect(metrics).toMatch(/^bridge_deadletter_records_total\{source="front-desk"\} 1$/m)
   })
 
   it('answers 413 for a body over the limit and 400 (dead letter) for a body of the wrong shape', async () => {

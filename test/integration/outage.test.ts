@@ -94,9 +94,12 @@ describe('Kafka outage', () => {
     const records = await consumeIds(s.prefix, ids)
     expectAllPresent(records, ids)
     expectOrderPerKey(records)
+    // Replayed late, each record still carries its receipt time as Kafka's timestamp.
+    expect(records.filter((r) => r.timestamp !== Date.parse(r.headers['received_at']!))).toEqual([])
     const metrics = await (await fetch(`${bridge.url}/metrics`)).text()
     expect(metrics).toMatch(/^bridge_spool_entries 0$/m)
     expect(Number(/^bridge_spool_replayed_records_total (\d+)/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(55)
+    expect(Number(/^bridge_replayed_total\{kind="spool"\} (\d+)/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(55)
     // Acknowledged records, direct and replayed, by topic.
     expect(await metric(bridge.url, `bridge_records_produced_total{topic="${s.prefix}dv2000.hospitality"}`)).toBeGreaterThanOrEqual(ids.length)
     await expect.poll(() => metric(bridge.url, 'bridge_kafka_up'), { timeout: 30_000, interval: 200 }).toBe(1)

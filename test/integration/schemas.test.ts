@@ -1,6 +1,6 @@
 // Schema evolution against the real registry and broker: the schemas CLI, v1 → v2 both ways, a second registry,
 // a slow one, a refusing one, and one behind TLS with a private CA and Basic auth.
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -14,6 +14,7 @@ import { createLogger } from '../../src/observability/logger.js'
 import { dv2000Source } from '../../src/sources/dv2000/index.js'
 import { builtInSources, createSourceRegistry, type SourceRegistry } from '../../src/sources/index.js'
 import { freePort } from './support/child-bridge.js'
+import { runCli } from './support/cli.js'
 import { consume, post } from './support/kafka.js'
 import { startRegistryProxy, type RegistryProxy } from './support/registry-proxy.js'
 
@@ -64,15 +65,6 @@ async function stop(app: App): Promise<void> {
 
 const send = (url: string, headers: Record<string, string> = {}) => post(`${url}/v1/dv2000/front-desk?token=${SECRET}`, EVENT, headers)
 
-/** Runs the CLI on a config file; returns its exit code and output. */
-function cli(args: string[], config: Record<string, unknown>): { code: number | null; stdout: string; stderr: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'bridge-schemas-cli-'))
-  const file = join(dir, 'bridge.yaml')
-  writeFileSync(file, JSON.stringify(config))
-  const run = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts'), ...args, '--config', file], { encoding: 'utf8', env: { ...process.env, BRIDGE_CONFIG: undefined } })
-  return { code: run.status, stdout: run.stdout, stderr: run.stderr }
-}
-
 /** A copy of the package's schemas/ with dv2000_event changed by `edit`. */
 function schemasCopy(edit: (schema: { fields: { name: string }[] }) => void): string {
   const dir = mkdtempSync(join(tmpdir(), 'bridge-schemas-copy-'))
@@ -97,39 +89,39 @@ const newPrefix = (): string => `sch-${randomUUID().slice(0, 8)}.`
 const newSpool = (): string => mkdtempSync(join(tmpdir(), 'bridge-schemas-spool-'))
 
 describe('schemas CLI against the real registry', () => {
-  it('register prints subject, version and id; check passes on the shipped schemas, fails naming subject and field, passes an optional field', () => {
+  it('register prints subject, version and id; check passes on the shipped schemas, fails naming subject and field, passes an optional field', async () => {
     const config = rawConfig(newPrefix(), newSpool())
     const subject = `${String(config['topicPrefix'])}dv2000.hospitality-value`
-    const registered = cli(['schemas', 'register'], config)
+    const registered = await runCli(['schemas', 'register'], config)
     expect(registered.code, registered.stderr).toBe(0)
     expect(registered.stdout).toMatch(new RegExp(`^${subject.replace(/\./g, '\\.')}  version 1  id \\d+$`, 'm'))
-    const listed = cli(['schemas', 'list', '--json'], config)
+    const listed = await runCli(['schemas', 'list', '--json'], config)
     expect(listed.code).toBe(0)
     expect(JSON.parse(listed.stdout)).toContainEqual(expect.objectContaining({ subject, latestVersion: 1, compatibility: 'FULL_TRANSITIVE', local: 'latest' }))
 
-    const shipped = cli(['schemas', 'check'], config)
+    const shipped = await runCli(['schemas', 'check'], config)
     expect(shipped.code, shipped.stdout + shipped.stderr).toBe(0)
     expect(shipped.stdout).toContain(`ok    ${subject}`)
 
-    const removed = cli(['schemas', 'check', '--schemas', schemasCopy((s) => (s.fields = s.fields.filter((f) => f.name !== 'service_name')))], config)
+    const removed = await runCli(['schemas', 'check', '--schemas', schemasCopy((s) => (s.fields = s.fields.filter((f) => f.name !== 'service_name')))], config)
     expect(removed.code).toBe(1)
     expect(removed.stdout).toContain(`FAIL  ${subject}: field service_name removed without a default`)
 
-    const added = cli(['schemas', 'check', '--schemas', schemasCopy((s) => s.fields.push({ name: 'floor', type: ['null', 'int'], default: null } as { name: string }))], config)
+    const added = await runCli(['schemas', 'check', '--schemas', schemasCopy((s) => s.fields.push({ name: 'floor', type: ['null', 'int'], default: null } as { name: string }))], config)
     expect(added.code, added.stdout).toBe(0)
 
     // No registry at all: the published history decides; with no history to compare with, exit 2.
-    const offline = cli(['schemas', 'check'], { ...config, schemaRegistry: { url: 'http://127.0.0.1:1/apis/ccompat/v7' } })
+    const offline = await runCli(['schemas', 'check'], { ...config, schemaRegistry: { url: 'http://127.0.0.1:1/apis/ccompat/v7' } })
     expect(offline.code).toBe(0)
     expect(offline.stderr).toContain('checking against the published versions instead')
     const noHistory = mkdtempSync(join(tmpdir(), 'bridge-schemas-nohist-'))
     for (const file of readdirSync(join(ROOT, 'schemas')).filter((f) => f.endsWith('.avsc'))) copyFileSync(join(ROOT, 'schemas', file), join(noHistory, file))
     mkdirSync(join(noHistory, 'history'))
     const custom = { ...config, sources: [{ id: 'front-desk', type: 'dv2000', secrets: [SECRET] }] }
-    const removedOffline = cli(['schemas', 'check', '--offline', '--schemas', schemasCopy((s) => (s.fields = s.fields.filter((f) => f.name !== 'service_name')))], custom)
+    const removedOffline = await runCli(['schemas', 'check', '--offline', '--schemas', schemasCopy((s) => (s.fields = s.fields.filter((f) => f.name !== 'service_name')))], custom)
     expect(removedOffline.code).toBe(1)
     expect(removedOffline.stdout).toContain('field service_name removed without a default (against v1')
-    expect(cli(['schemas', 'bogus'], config).code).toBe(2)
+    expect((await runCli(['schemas', 'bogus'], config)).code).toBe(2)
   })
 })
 

@@ -129,6 +129,7 @@ describe('Servio document examples to Kafka', () => {
       'servio.clients': 2,
       'servio.companies': 1,
       'servio.guests': 3,
+      'servio.other': 0,
       'servio.rooms': 1,
     })
   })
@@ -194,8 +195,28 @@ describe('Servio filters and large batches', () => {
       'servio.clients': 0,
       'servio.companies': 0,
       'servio.guests': 2,
+      'servio.other': 0,
       'servio.rooms': 0,
     })
+  })
+
+  it('produces a batch naming an entity the document does not list (Reservations): it to servio.other, its Rooms as always', async () => {
+    const newer = await post(servioUrl(bridge, 'kyiv-central'), '{"Add":{"Reservations":[5],"Rooms":[160]},"Merge":{" Reservations ":["6"]},"Delete":null}', {
+      'user-agent': 'Servio/2027.1',
+    })
+    expect(newer.status).toBe(200)
+    expect(newer.json).toMatchObject({ status: 'produced', records: 3 })
+    const records = await consume(bridge.prefix, (r) => r.filter((x) => x.value['batch_id'] === newer.json['batch_id']).length >= 3)
+    const mine = records.filter((x) => x.value['batch_id'] === newer.json['batch_id']).sort((a, b) => Number(a.key) - Number(b.key))
+    expect(mine.map((r) => [r.topic.slice(bridge.prefix.length), r.key, r.value['action'], r.value['entity'], r.value['id'], r.value['hotel_id'], r.value['user_agent']])).toEqual([
+      ['servio.other', '5', 'add', 'reservations', 5, '12', 'Servio/2027.1'],
+      ['servio.other', '6', 'merge', 'reservations', 6, '12', 'Servio/2027.1'],
+      ['servio.rooms', '160', 'add', 'room', 160, '12', 'Servio/2027.1'],
+    ])
+    // Its ids are still ids: one that is not refuses the batch whole, into the dead letter.
+    const refused = await post(servioUrl(bridge, 'kyiv-central'), '{"Add":{"Rooms":[161],"Reservations":["R-17"]}}')
+    expect(refused.status).toBe(400)
+    expect(refused.json).toMatchObject({ status: 'rejected', reason: 'Add.Reservations[0] must be an integer id, got "R-17"' })
   })
 
   it('takes a 10,000-id batch in one request and produces it in a few large produce calls', async () => {

@@ -1,8 +1,8 @@
 // The Servio source component: one record per (action, entity, id), filtered by the source's entities and actions.
 import { packageSchema, recordHeaders, type BridgeRecord } from '../../records.js'
 import type { IngestResult, SourceComponent } from '../source.js'
-import { ENTITY_TOPICS } from './names.js'
-import { servioEntities, servioOptions, type ServioSourceConfig } from './options.js'
+import { ENTITY_TOPICS, OTHER_TOPIC, topicOf } from './names.js'
+import { OTHER, servioActions, servioEntities, servioOptions, type ServioSourceConfig } from './options.js'
 import { parseServio } from './parse.js'
 import type { ServioChange, ServioChangeValue } from './types.js'
 
@@ -11,10 +11,18 @@ export type { ServioSourceConfig } from './options.js'
 
 const SCHEMA = packageSchema('servio_change')
 
+/** How a filter names an action: its own name when the document lists it, `other` when it does not. */
+const filterAction = (action: string): string => ((servioActions as readonly string[]).includes(action) ? action : OTHER)
+
 function kept(changes: ServioChange[], source: ServioSourceConfig): ServioChange[] {
-  const { entities, actions } = source
+  const entities: readonly string[] | undefined = source.entities
+  const actions: readonly string[] | undefined = source.actions
   if (entities === undefined && actions === undefined) return changes
-  return changes.filter((c) => (entities === undefined || entities.includes(c.entity)) && (actions === undefined || actions.includes(c.action)))
+  return changes.filter(
+    (c) =>
+      (entities === undefined || entities.includes(c.listed ? c.entity : OTHER)) &&
+      (actions === undefined || actions.includes(filterAction(c.action))),
+  )
 }
 
 function filterText(source: ServioSourceConfig): string {
@@ -30,8 +38,9 @@ export const servioSource: SourceComponent<ServioSourceConfig> = {
   schema: SCHEMA.name,
   schemaFile: SCHEMA.file,
   topics(source) {
-    const { entities } = source
-    return servioEntities.filter((e) => entities === undefined || entities.includes(e)).map((e) => ENTITY_TOPICS[e])
+    const entities: readonly string[] | undefined = source.entities
+    const wanted = (name: string): boolean => entities === undefined || entities.includes(name)
+    return [...servioEntities.filter(wanted).map((e) => ENTITY_TOPICS[e]), ...(wanted(OTHER) ? [OTHER_TOPIC] : [])]
   },
   ingest(body, context): IngestResult {
     const { source } = context
@@ -47,11 +56,12 @@ export const servioSource: SourceComponent<ServioSourceConfig> = {
     const userAgent = context.userAgent ?? null
     const records: BridgeRecord[] = new Array(produced.length)
     for (let i = 0; i < produced.length; i++) {
-      const { action, entity, id } = produced[i]!
+      const change = produced[i]!
+      const { action, entity, id } = change
       const eventId = context.newId()
       const value: ServioChangeValue = { event_id: eventId, batch_id: batchId, source: source.id, hotel_id: hotelId, received_at: receivedAt, entity, action, id, user_agent: userAgent }
       records[i] = {
-        topic: ENTITY_TOPICS[entity],
+        topic: topicOf(change),
         key: String(id),
         schema: SCHEMA.name,
         value: value as unknown as Record<string, unknown>,

@@ -7,11 +7,14 @@ export const servioActions = ['add', 'update', 'delete'] as const
 export type ServioEntity = (typeof servioEntities)[number]
 export type ServioAction = (typeof servioActions)[number]
 
+/** In a filter: every entity (or action) the document does not list, as a newer Servio may send. */
+export const OTHER = 'other'
+
 export const servioOptions = {
   /** Put on every record: Servio's batches never say which hotel they are about. */
   hotelId: z.string().min(1).optional(),
-  entities: z.array(z.enum(servioEntities)).min(1).optional(),
-  actions: z.array(z.enum(servioActions)).min(1).optional(),
+  entities: z.array(z.enum([...servioEntities, OTHER])).min(1).optional(),
+  actions: z.array(z.enum([...servioActions, OTHER])).min(1).optional(),
 }
 
 const servioSourceSchema = sourceSchemaOf('servio', servioOptions)

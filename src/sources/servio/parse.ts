@@ -30,11 +30,19 @@ function idAt(item: unknown, path: string): number {
   return id
 }
 
+/** A key that trims to nothing names no action or entity: the batch is not what the document describes. */
+function named(key: string, name: string, what: string, where: string): string {
+  if (name === '') throw badInput(`${what} key ${shown(key)}${where} names nothing`)
+  return name
+}
+
 /**
  * Every (action, entity, id) of a batch such as `{"Add":{"Clients":[12766],"Guests":null},"Update ":null,"Delete":null}`,
  * in the order the body lists them, duplicates included. `null` anywhere means "nothing here". Keys are matched
- * after trimming and lower-casing; two keys that meet that way (`"Update"`, `"Update "`) both count.
- * Anything else is refused whole, never dropped: the pipeline keeps the raw body in the dead letter.
+ * after trimming and lower-casing; two keys that meet that way (`"Update"`, `"Update "`) both count. A key the
+ * document does not list (`"Reservations"`, a newer Servio's) keeps its lower-cased name: its changes are not dropped,
+ * and they do not hold up the rest of the batch. Anything else (an id that is not one, a list that is not a list) is
+ * refused whole, never dropped: the pipeline keeps the raw body in the dead letter.
  */
 export function parseServio(body: Buffer): ServioChange[] {
   const { value: batch, text } = parseJsonBody(body)
@@ -42,22 +50,19 @@ export function parseServio(body: Buffer): ServioChange[] {
 
   const changes: ServioChange[] = []
   for (const actionKey of Object.keys(batch)) {
-    const action = actionOf(actionKey)
-    if (action === undefined) throw badInput(`unknown action ${shown(actionKey)}: a batch holds only Add, Update and Delete`)
+    const action = named(actionKey, actionOf(actionKey), 'the action', '')
     const lists = batch[actionKey]
     const actionPath = pathKey(actionKey)
     if (lists === null) continue
     if (!isJsonObject(lists)) throw badInput(`${actionPath} must be an object of Clients, Companies, Guests and Rooms, or null, got ${shown(lists)}`)
     for (const entityKey of Object.keys(lists)) {
-      const entity = entityOf(entityKey)
-      if (entity === undefined) {
-        throw badInput(`unknown entity ${shown(entityKey)} in ${actionPath}: expected Clients, Companies, Guests or Rooms`)
-      }
+      const { entity, listed } = entityOf(entityKey)
+      named(entityKey, entity, 'the entity', ` in ${actionPath}`)
       const ids = lists[entityKey]
       const listPath = `${actionPath}.${pathKey(entityKey)}`
       if (ids === null) continue
       if (!Array.isArray(ids)) throw badInput(`${listPath} must be a list of ids or null, got ${shown(ids)}`)
-      for (let i = 0; i < ids.length; i++) changes.push({ action, entity, id: idAt(ids[i], `${listPath}[${i}]`) })
+      for (let i = 0; i < ids.length; i++) changes.push({ action, entity, listed, id: idAt(ids[i], `${listPath}[${i}]`) })
     }
   }
 

@@ -5,8 +5,12 @@ export type { ServioAction, ServioEntity }
 
 /** One (action, entity, id) of a batch: what becomes one record. */
 export interface ServioChange {
-  action: ServioAction
-  entity: ServioEntity
+  /** add, update, delete, or the lower-cased name of an action key the document does not list. */
+  action: string
+  /** client, company, guest, room, or the lower-cased name of an entity key the document does not list. */
+  entity: string
+  /** Whether the entity key is one the document lists (Clients, Companies, Guests, Rooms); if not, servio.other. */
+  listed: boolean
   /** A positive safe integer: Servio ids are database keys (see parse.ts). */
   id: number
 }
@@ -18,8 +22,8 @@ export interface ServioChangeValue {
   source: string
   hotel_id: string | null
   received_at: number
-  entity: ServioEntity
-  action: ServioAction
+  entity: string
+  action: string
   id: number
   /** From v2: the request's User-Agent, null when absent. */
   user_agent: string | null

@@ -13,6 +13,8 @@ export interface ConsumedRecord {
   value: Record<string, unknown>
   rawValue: Buffer
   headers: Record<string, string>
+  /** Kafka's record timestamp, epoch ms. */
+  timestamp: number
 }
 
 function headerStrings(headers: IHeaders | undefined): Record<string, string> {
@@ -61,6 +63,7 @@ export async function consume(
           value: options.raw === true ? {} : ((await registry.decode(rawValue)) as Record<string, unknown>),
           rawValue,
           headers: headerStrings(message.headers),
+          timestamp: Number(message.timestamp),
         })
         if (until(records)) done()
       },

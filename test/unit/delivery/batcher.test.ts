@@ -4,7 +4,7 @@ import { createBatcher, type BatcherOptions } from '../../../src/delivery/batche
 import type { OutboundRecord } from '../../../src/delivery/types.js'
 
 function record(key: string): OutboundRecord {
-  return { topic: 'dv2000.hospitality', key, value: Buffer.from(key), headers: { event_id: key } }
+  return { topic: 'dv2000.hospitality', key, value: Buffer.from(key), headers: { event_id: key }, timestamp: 0 }
 }
 
 interface Call {
@@ -138,6 +138,88 @@ describe('createBatcher', () => {
     expect(onBatch.mock.calls[1]![2]).toBeUndefined()
   })
 
+  describe('a retriable failure, sent again whole while the retry window lasts', () => {
+    const transient = Object.assign(new Error('not the leader'), { retriable: true })
+    const retrying = (send: BatcherOptions['send'], options: Partial<BatcherOptions> = {}) =>
+      batcher(send, { retryWindowMs: 2_500, retriable: (e) => (e as { retriable?: boolean }).retriable === true, now: () => Date.now(), ...options })
+
+    it('resends the same records, in the same order, and resolves the requests once a resend is acknowledged', async () => {
+      const { calls, send, keys } = manualSend()
+      const onBatch = vi.fn()
+      const b = retrying(send, { onBatch })
+      const a = settled(b.deliver([record('a1'), record('a2')]))
+      const c = settled(b.deliver([record('c1')]))
+      await vi.advanceTimersByTimeAsync(5)
+      const behind = settled(b.deliver([record('q1')]))
+      calls[0]!.reject(transient)
+      await flushMicrotasks()
+      expect(calls).toHaveLength(1)
+      await vi.advanceTimersByTimeAsync(25)
+      expect(calls).toHaveLength(2)
+      calls[1]!.reject(transient)
+      await vi.advanceTimersByTimeAsync(50)
+      expect(calls).toHaveLength(3)
+      expect([keys(0), keys(1), keys(2)]).toEqual([
+        ['a1', 'a2', 'c1'],
+        ['a1', 'a2', 'c1'],
+        ['a1', 'a2', 'c1'],
+      ])
+      // What queued meanwhile waits behind the call being retried: it never overtakes it.
+      expect(behind.status).toBe('pending')
+      calls[2]!.resolve()
+      await flushMicrotasks()
+      expect([a.status, c.status]).toEqual(['resolved', 'resolved'])
+      expect(keys(3)).toEqual(['q1'])
+      calls[3]!.resolve()
+      await flushMicrotasks()
+      expect(behind.status).toBe('resolved')
+      expect(onBatch.mock.calls.map((call) => call[2])).toEqual([transient, transient, undefined, undefined])
+    })
+
+    it('fails at once on an error that is not retriable', async () => {
+      const { calls, send } = manualSend()
+      const b = retrying(send)
+      const a = settled(b.deliver([record('a')]))
+      await vi.advanceTimersByTimeAsync(5)
+      const final = new Error('record too large')
+      calls[0]!.reject(final)
+      await flushMicrotasks()
+      expect(a).toEqual({ status: 'rejected', error: final })
+      await vi.advanceTimersByTimeAsync(5_000)
+      expect(calls).toHaveLength(1)
+    })
+
+    it('gives up when the next resend would start after the window, failing the call and what queued behind it', async () => {
+      const { calls, send } = manualSend()
+      const b = retrying(send, { retryWindowMs: 1_000 })
+      const a = settled(b.deliver([record('a')]))
+      await vi.advanceTimersByTimeAsync(5)
+      const behind = settled(b.deliver([record('q')]))
+      // Each attempt fails as soon as it is made.
+      let answered = 0
+      for (let i = 0; a.status === 'pending'; i++) {
+        expect(i).toBeLessThan(1_000)
+        if (calls.length > answered) calls[answered++]!.reject(transient)
+        await vi.advanceTimersByTimeAsync(5)
+      }
+      expect(a).toEqual({ status: 'rejected', error: transient })
+      expect(behind).toEqual({ status: 'rejected', error: transient })
+      // 25 + 50 + 100 + 200 + 400 ms of pauses fit in the second; the next (500 ms) would not.
+      expect(calls).toHaveLength(6)
+    })
+
+    it('never resends without a window (the default)', async () => {
+      const { calls, send } = manualSend()
+      const b = batcher(send, { retriable: () => true })
+      const a = settled(b.deliver([record('a')]))
+      await vi.advanceTimersByTimeAsync(5)
+      calls[0]!.reject(transient)
+      await vi.advanceTimersByTimeAsync(5_000)
+      expect(a.status).toBe('rejected')
+      expect(calls).toHaveLength(1)
+    })
+  })
+
   it('splits what queued up into calls of at most maxBatchRecords, a large request over several calls, in order', async () => {
     const { calls, send, keys } = manualSend()
     const b = batcher(send, { maxBatchRecords: 3 })
@@ -164,7 +246,7 @@ describe('createBatcher', () => {
   it('caps a call by bytes, so no partition batch exceeds what Kafka accepts; a single larger record still goes alone', async () => {
     const { calls, send, keys } = manualSend()
     const b = batcher(send, { maxBatchBytes: 1_000 })
-    const sized = (key: string, bytes: number): OutboundRecord => ({ topic: 't', key, value: Buffer.alloc(bytes), headers: {} })
+    const sized = (key: string, bytes: number): OutboundRecord => ({ topic: 't', key, value: Buffer.alloc(bytes), headers: {}, timestamp: 0 })
     const one = settled(b.deliver([sized('a', 400), sized('b', 400), sized('c', 400), sized('huge', 5_000), sized('d', 10)]))
     await vi.advanceTimersByTimeAsync(5)
     for (let i = 0; i < 3; i++) {

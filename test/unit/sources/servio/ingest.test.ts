@@ -197,9 +197,49 @@ describe('Servio filters on entities and actions', () => {
   })
 
   it('lists the topics a source can produce to, following its entities', () => {
-    expect(servioSource.topics(KYIV)).toEqual(['servio.clients', 'servio.companies', 'servio.guests', 'servio.rooms'])
+    expect(servioSource.topics(KYIV)).toEqual(['servio.clients', 'servio.companies', 'servio.guests', 'servio.rooms', 'servio.other'])
     expect(servioSource.topics({ ...KYIV, entities: ['room', 'guest'] })).toEqual(['servio.guests', 'servio.rooms'])
-    expect(servioSource.topics({ ...KYIV, actions: ['delete'] })).toHaveLength(4)
+    expect(servioSource.topics({ ...KYIV, entities: ['other'] })).toEqual(['servio.other'])
+    expect(servioSource.topics({ ...KYIV, actions: ['delete'] })).toHaveLength(5)
+  })
+
+  it('names keys the document does not list "other" in a filter', () => {
+    const newer = '{"Add":{"Reservations":[7],"Guests":[2]},"Merge":{"Guests":[8]}}'
+    expect(summary(records(newer, { ...KYIV, entities: ['guest'] }))).toEqual(['add guest 2', 'merge guest 8'])
+    expect(summary(records(newer, { ...KYIV, entities: ['other'] }))).toEqual(['add reservations 7'])
+    expect(summary(records(newer, { ...KYIV, actions: ['add'] }))).toEqual(['add reservations 7', 'add guest 2'])
+    expect(summary(records(newer, { ...KYIV, actions: ['other'] }))).toEqual(['merge guest 8'])
+  })
+})
+
+describe('a newer Servio: entity and action keys the document does not list', () => {
+  const topics = (result: Records): string[] => result.records.map((r) => `${r.topic} ${r.value['action']} ${r.value['entity']} ${r.key}`)
+
+  it('produces Reservations to servio.other and the Rooms of the same batch as always', () => {
+    expect(topics(records('{"Add":{"Reservations":[5],"Rooms":[160]},"Update ":{" Reservations ":["6"]}}', KYIV))).toEqual([
+      'servio.other add reservations 5',
+      'servio.rooms add room 160',
+      'servio.other update reservations 6',
+    ])
+  })
+
+  it('keeps an unknown action\'s lower-cased name, its entities on their usual topics', () => {
+    expect(topics(records('{"Merge ":{"Guests":[3],"Bookings":[4]},"Delete":{"Clients":[1]}}', KYIV))).toEqual([
+      'servio.guests merge guest 3',
+      'servio.other merge bookings 4',
+      'servio.clients delete client 1',
+    ])
+  })
+
+  it('sends a key that only looks like a listed one ("Guest", not "Guests") to servio.other, and filters it as other', () => {
+    expect(topics(records('{"Add":{"Guest":[9],"Guests":[10]}}', KYIV))).toEqual(['servio.other add guest 9', 'servio.guests add guest 10'])
+    expect(topics(records('{"Add":{"Guest":[9],"Guests":[10]}}', { ...KYIV, entities: ['guest'] }))).toEqual(['servio.guests add guest 10'])
+  })
+
+  it('still refuses the whole batch when an unknown entity\'s ids are not ids', () => {
+    const error = bridgeErrorOf(() => ingest('{"Add":{"Rooms":[160],"Reservations":["R-17"]}}', KYIV))
+    expect(error.code).toBe(ErrorCodes.BAD_INPUT)
+    expect(error.message).toBe('Add.Reservations[0] must be an integer id, got "R-17"')
   })
 })
 

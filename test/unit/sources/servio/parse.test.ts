@@ -17,22 +17,22 @@ function refusal(text: string | Buffer): string {
 
 describe('parseServio: the quirks of the document', () => {
   it('reads "Update " (trailing space) as Update', () => {
-    expect(parse('{"Add":null,"Update ":{"Guests":[1]}}')).toEqual([{ action: 'update', entity: 'guest', id: 1 }])
-    expect(parseServio(servioFixture('guest-1-add.json'))).toEqual([{ action: 'add', entity: 'guest', id: 23061 }])
+    expect(parse('{"Add":null,"Update ":{"Guests":[1]}}')).toEqual([{ action: 'update', entity: 'guest', listed: true, id: 1 }])
+    expect(parseServio(servioFixture('guest-1-add.json'))).toEqual([{ action: 'add', entity: 'guest', listed: true, id: 23061 }])
   })
 
   it('reads "Companies" :null and "Companies":null , (JSON whitespace) and [ 1148]', () => {
-    expect(parse('{"Update":{"Companies" :null ,"Guests" :[ 1148 ]}}')).toEqual([{ action: 'update', entity: 'guest', id: 1148 }])
-    expect(parseServio(servioFixture('room-1-update.json'))).toEqual([{ action: 'update', entity: 'room', id: 160 }])
+    expect(parse('{"Update":{"Companies" :null ,"Guests" :[ 1148 ]}}')).toEqual([{ action: 'update', entity: 'guest', listed: true, id: 1148 }])
+    expect(parseServio(servioFixture('room-1-update.json'))).toEqual([{ action: 'update', entity: 'room', listed: true, id: 160 }])
   })
 
   it('matches action and entity keys in any case and with any surrounding whitespace', () => {
     const text = '{" add":{"CLIENTS":[1]},"UPDATE\\t":{" guests":[2],"rooms ":[3]},"\\u00a0Delete\\n":{"companies":[4]}}'
     expect(parse(text)).toEqual([
-      { action: 'add', entity: 'client', id: 1 },
-      { action: 'update', entity: 'guest', id: 2 },
-      { action: 'update', entity: 'room', id: 3 },
-      { action: 'delete', entity: 'company', id: 4 },
+      { action: 'add', entity: 'client', listed: true, id: 1 },
+      { action: 'update', entity: 'guest', listed: true, id: 2 },
+      { action: 'update', entity: 'room', listed: true, id: 3 },
+      { action: 'delete', entity: 'company', listed: true, id: 4 },
     ])
   })
 
@@ -52,14 +52,14 @@ describe('parseServio: the quirks of the document', () => {
 
   it('reads a body with a UTF-8 byte order mark and surrounding whitespace', () => {
     const body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('\r\n {"Add":{"Rooms":[5]}} \n')])
-    expect(parseServio(body)).toEqual([{ action: 'add', entity: 'room', id: 5 }])
+    expect(parseServio(body)).toEqual([{ action: 'add', entity: 'room', listed: true, id: 5 }])
   })
 
   it('parses 10,000 ids in one batch', () => {
     const changes = parseServio(largeGuestBatch(10_000))
     expect(changes).toHaveLength(10_000)
-    expect(changes[0]).toEqual({ action: 'update', entity: 'guest', id: 1 })
-    expect(changes[9_999]).toEqual({ action: 'update', entity: 'guest', id: 10_000 })
+    expect(changes[0]).toEqual({ action: 'update', entity: 'guest', listed: true, id: 1 })
+    expect(changes[9_999]).toEqual({ action: 'update', entity: 'guest', listed: true, id: 10_000 })
   })
 })
 
@@ -115,11 +115,19 @@ describe('parseServio: refused whole, with the path in the reason', () => {
     expect(refusal(text)).toBe(reason)
   })
 
-  it('refuses unknown keys rather than dropping what they hold', () => {
-    expect(refusal('{"Add":null,"Merge":{"Clients":[1]}}')).toBe('unknown action "Merge": a batch holds only Add, Update and Delete')
-    expect(refusal('{"Add":{"Guests":[1],"Bookings":[2]}}')).toBe('unknown entity "Bookings" in Add: expected Clients, Companies, Guests or Rooms')
-    expect(refusal('{"Update":{"Guest":[1]}}')).toMatch(/^unknown entity "Guest" in Update/)
-    expect(refusal('{"Add":null,"":null}')).toMatch(/^unknown action ""/)
+  it('keeps keys the document does not list by their trimmed, lower-cased name, rather than dropping what they hold', () => {
+    expect(parse('{"Add":null,"Merge":{"Clients":[1]}}')).toEqual([{ action: 'merge', entity: 'client', listed: true, id: 1 }])
+    expect(parse('{"Add":{"Guests":[1]," Bookings ":[2]}}')).toEqual([
+      { action: 'add', entity: 'guest', listed: true, id: 1 },
+      { action: 'add', entity: 'bookings', listed: false, id: 2 },
+    ])
+    // Singular is not the document's word: a key of its own (servio.other), not Guests.
+    expect(parse('{"Update":{"Guest":[1]}}')).toEqual([{ action: 'update', entity: 'guest', listed: false, id: 1 }])
+  })
+
+  it('refuses a key that names nothing', () => {
+    expect(refusal('{"Add":null,"":null}')).toBe('the action key "" names nothing')
+    expect(refusal('{"Add":{"  ":[1]}}')).toBe('the entity key "  " in Add names nothing')
   })
 
   it('refuses a key repeated verbatim, which JSON.parse would collapse to its last value', () => {
