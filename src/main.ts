@@ -2,13 +2,14 @@
 // Command line: parses argv and dispatches to cli/.
 import { parseArgs } from 'node:util'
 import { health } from './cli/health.js'
+import { deadletterReplay, DEADLETTER_REPLAY_HELP, SPOOL_REJECTED_HELP, spoolRejected } from './cli/replay.js'
+import { exitCodeOf, UsageError } from './cli/usage.js'
 import { schemasCheck, schemasList, schemasRegister } from './cli/schemas.js'
 import { serve } from './cli/serve.js'
 import { formatSpoolStatus, spoolStatus } from './cli/spool.js'
 import { tail } from './cli/tail.js'
 import { loadConfig } from './config/load.js'
 import { envVariableNames } from './config/env.js'
-import { ErrorCodes, isBridgeError } from './errors.js'
 
 const USAGE = `Usage: hotel-kafka-bridge <command> [options]
 
@@ -19,6 +20,12 @@ Commands:
                           schema registry (the config's topicPrefix is put in front of TOPIC)
   spool status --config FILE [--json]
                           entries, records, bytes and the age of the oldest entry in the spool
+  spool rejected --config FILE [--replay] [--json]
+                          records Kafka refused for good, set aside in the spool folder; --replay
+                          produces them again once the cause is fixed (see spool rejected --help)
+  deadletter replay --config FILE [--source ID] [--since ISO] [--until ISO] [--event-id ID ...] [--dry-run]
+                          refused bodies from the dead-letter topic through today's parser and config,
+                          to their topics (see deadletter replay --help)
   schemas list --config FILE [--json]
   schemas check --config FILE [--schemas DIR] [--offline]
   schemas register --config FILE [--schemas DIR]
@@ -34,6 +41,9 @@ Top-level variables: ${envVariableNames().join(', ')}
 `
 
 const COMMAND_HELP: Record<string, string> = {
+  'deadletter replay': DEADLETTER_REPLAY_HELP,
+  'deadletter ': DEADLETTER_REPLAY_HELP,
+  'spool rejected': SPOOL_REJECTED_HELP,
   'schemas list': `Usage: hotel-kafka-bridge schemas list --config FILE [--schemas DIR] [--json]
 
 For every subject the configured sources write (<topic>-value): the local schema's fingerprint, the
@@ -72,6 +82,13 @@ async function main(argv: string[]): Promise<number> {
       ready: { type: 'boolean' },
       schemas: { type: 'string' },
       offline: { type: 'boolean' },
+      source: { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      'event-id': { type: 'string', multiple: true },
+      'dry-run': { type: 'boolean' },
+      replay: { type: 'boolean' },
+      'metrics-file': { type: 'string' },
     },
   })
   const command = positionals[0] ?? 'help'
@@ -95,7 +112,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'tail') {
     const topic = positionals[1]
-    if (topic === undefined) throw new Error('tail needs a TOPIC, e.g. tail dv2000.hospitality')
+    if (topic === undefined) throw new UsageError('tail needs a TOPIC, e.g. tail dv2000.hospitality')
     const { config } = loadConfig(values.config ?? process.env['BRIDGE_CONFIG'], process.env)
     return tail(config, {
       topic,
@@ -108,8 +125,24 @@ async function main(argv: string[]): Promise<number> {
     const { config } = loadConfig(values.config ?? process.env['BRIDGE_CONFIG'], process.env)
     return health(config, { ready: values.ready === true, timeoutMs: values.timeout === undefined ? 3_000 : Number(values.timeout) * 1000 })
   }
+  if (command === 'deadletter') {
+    if (positionals[1] !== 'replay') throw new UsageError('usage: deadletter replay --config FILE [options] (see deadletter replay --help)')
+    const { config } = loadConfig(values.config ?? process.env['BRIDGE_CONFIG'], process.env)
+    return deadletterReplay(config, {
+      source: values.source,
+      since: values.since,
+      until: values.until,
+      eventIds: values['event-id'],
+      dryRun: values['dry-run'] === true,
+      metricsFile: values['metrics-file'],
+    })
+  }
+  if (command === 'spool' && positionals[1] === 'rejected') {
+    const { config } = loadConfig(values.config ?? process.env['BRIDGE_CONFIG'], process.env)
+    return spoolRejected(config, { replay: values.replay === true, json: values.json === true, metricsFile: values['metrics-file'] })
+  }
   if (command === 'spool') {
-    if (positionals[1] !== 'status') throw new Error('usage: spool status --config FILE [--json]')
+    if (positionals[1] !== 'status') throw new UsageError('usage: spool status|rejected --config FILE [--json] (see --help)')
     const { config } = loadConfig(values.config ?? process.env['BRIDGE_CONFIG'], process.env)
     const status = await spoolStatus(config)
     process.stdout.write(values.json === true ? `${JSON.stringify(status)}\n` : formatSpoolStatus(status))
@@ -126,6 +159,6 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     // One line that says why, then out at once: Kafka's retry timers must not keep a process alive that serves nothing.
     process.stderr.write(`hotel-kafka-bridge: ${error instanceof Error ? error.message : String(error)}\n`)
-    process.exit(isBridgeError(error) && error.code !== ErrorCodes.CONFIG_INVALID ? 1 : 2)
+    process.exit(exitCodeOf(error))
   },
 )

@@ -90,10 +90,11 @@ export function wrapKafkaError(error: unknown, doing: string): BridgeError {
     : new BridgeError(ErrorCodes.KAFKA_REJECTED, `Kafka refused ${doing} for good (${permanent}): ${message}`, { cause: error })
 }
 
-export function createKafkaEdge(config: BridgeConfig, logger: Logger): KafkaEdge {
-  const { kafka: options, topics: topicOptions } = config
-  const kafka = new Kafka({
-    clientId: options.clientId,
+/** A kafkajs client with the config's brokers, TLS, SASL and timeouts, logging through ours (also for the CLI's readers). */
+export function createKafkaClient(config: BridgeConfig, logger: Logger, clientSuffix = ''): Kafka {
+  const options = config.kafka
+  return new Kafka({
+    clientId: `${options.clientId}${clientSuffix}`,
     brokers: [...options.brokers],
     ssl: options.ssl,
     sasl: options.sasl === undefined ? undefined : ({ ...options.sasl } as SASLOptions),
@@ -103,6 +104,11 @@ export function createKafkaEdge(config: BridgeConfig, logger: Logger): KafkaEdge
     logCreator: kafkaLogCreator(logger),
     retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
   })
+}
+
+export function createKafkaEdge(config: BridgeConfig, logger: Logger): KafkaEdge {
+  const { kafka: options, topics: topicOptions } = config
+  const kafka = createKafkaClient(config, logger)
   const newProducer = (): Producer => {
     const fresh = kafka.producer({
       // Not kafkajs's idempotence: it demands internal retries, and those lose records (below). With one request in

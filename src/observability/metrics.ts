@@ -96,12 +96,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       },
     }),
     replayed: new Counter({ name: 'bridge_spool_replayed_records_total', help: 'Records replayed from the spool to Kafka.', registers }),
-    replays: new Counter({
-      name: 'bridge_replayed_total',
-      help: 'Records replayed to Kafka and acknowledged, by kind: spool (by serve), deadletter and rejected (by the deadletter replay and spool rejected --replay commands, in their --metrics-file).',
-      labelNames: ['kind'],
-      registers,
-    }),
+    replays: replayedCounter(registers),
     deadLetters: new Counter({
       name: 'bridge_deadletter_records_total',
       help: 'Bodies refused (400) and kept as dead letters (delivered or spooled), by source.',
@@ -119,6 +114,33 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       help: '1 while the spool is held by a refusal an operator must fix, by reason (kafka_authorization, registry_refused).',
       labelNames: ['reason'],
       registers,
+    }),
+  }
+}
+
+function replayedCounter(registers: Registry[]): Counter<'kind'> {
+  return new Counter({
+    name: 'bridge_replayed_total',
+    help: 'Records replayed to Kafka and acknowledged, by kind: spool (by serve), deadletter and rejected (by the deadletter replay and spool rejected --replay commands, written to their --metrics-file).',
+    labelNames: ['kind'],
+    registers,
+  })
+}
+
+/**
+ * The replay commands' metrics, for node_exporter's textfile collector (a batch job has no /metrics to scrape):
+ * bridge_replayed_total{kind} and bridge_replay_refused_total{kind}, written to a file once the command ends.
+ */
+export function createReplayMetrics(): { registry: Registry; replayed: Counter<'kind'>; refused: Counter<'kind'> } {
+  const registry = new Registry()
+  return {
+    registry,
+    replayed: replayedCounter([registry]),
+    refused: new Counter({
+      name: 'bridge_replay_refused_total',
+      help: 'Dead letters or set-aside files a replay command found still refused, by kind (deadletter, rejected).',
+      labelNames: ['kind'],
+      registers: [registry],
     }),
   }
 }

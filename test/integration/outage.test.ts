@@ -1,12 +1,13 @@
 // SPEC §5 against the real broker and registry, the bridge as a child process: outages and crashes lose no acknowledged event.
 import { randomUUID } from 'node:crypto'
 import { execFileSync } from 'node:child_process'
-import { appendFileSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, inject, it } from 'vitest'
 import { freePort, startChild, waitDelivering, type ChildBridge } from './support/child-bridge.js'
-import { createTopic } from './support/kafka.js'
+import { runCli } from './support/cli.js'
+import { alterTopic, consume, createTopic } from './support/kafka.js'
 import { acknowledged, consumeIds, count, expectAllPresent, expectOrderPerKey, metric, send, STREAM_SECRET, waitFor, type Sent } from './support/stream.js'
 import { stack, stackAsync } from './support/stack.js'
 
@@ -321,9 +322,34 @@ describe('records Kafka refuses for good', () => {
     expectAllPresent(records, good)
     expectOrderPerKey(records)
     expect(records.some((r) => r.headers['event_id'] === tooLarge)).toBe(false)
-    // Kept on disk, alone, for an operator; the log says where.
-    const rejected = readdirSync(join(s.dir, 'spool', 'rejected'))
+    // Kept on disk, alone, for an operator, with a note of why; the log says where.
+    const rejected = readdirSync(join(s.dir, 'spool', 'rejected')).filter((name) => name.endsWith('.frames'))
     expect(rejected).toHaveLength(1)
     await expect.poll(() => bridge.output(), { timeout: 10_000 }).toContain('"records":1,"of":')
+
+    // The operator lists it (the bridge still running on that spool)...
+    const topic = `${s.prefix}dv2000.hospitality`
+    const listed = await runCli(['spool', 'rejected', '--json'], s.config())
+    expect(listed.code).toBe(0)
+    expect(JSON.parse(listed.stdout)).toEqual([
+      expect.objectContaining({ file: join(s.dir, 'spool', 'rejected', rejected[0]!), records: 1, topics: [topic], code: 'KAFKA_REJECTED', reason: expect.stringMatching(/MESSAGE_TOO_LARGE/) }),
+    ])
+    // ...replays it before fixing anything: still refused, kept...
+    const early = await runCli(['spool', 'rejected', '--replay'], s.config())
+    expect(early.code).toBe(1)
+    expect(early.stdout).toMatch(/^still refused .*\.frames: Kafka refused/m)
+    expect(readdirSync(join(s.dir, 'spool', 'rejected')).filter((name) => name.endsWith('.frames'))).toEqual(rejected)
+    // ...raises the topic's limit and replays it: on Kafka with its own event_id and time, the file gone.
+    await alterTopic(topic, { 'max.message.bytes': '1048588' })
+    const metricsFile = join(s.dir, 'replay.prom')
+    const replay = await runCli(['spool', 'rejected', '--replay', '--metrics-file', metricsFile], s.config())
+    expect(replay.stdout).toMatch(/^replayed .*\.frames \(1 record\)\n1 file: 1 replayed \(1 record\), 0 still refused\n$/)
+    expect(replay.code).toBe(0)
+    expect(readFileSync(metricsFile, 'utf8')).toMatch(/^bridge_replayed_total\{kind="rejected"\} 1$/m)
+    const [back] = await consume(topic, (r) => r.some((x) => x.headers['event_id'] === tooLarge)).then((r) => r.filter((x) => x.headers['event_id'] === tooLarge))
+    expect(back!.headers['replayed_from']).toBe(`rejected/${rejected[0]}`)
+    expect(back!.timestamp).toBe(Date.parse(back!.headers['received_at']!))
+    expect(readdirSync(join(s.dir, 'spool', 'rejected')).filter((name) => !name.includes('LOCK'))).toEqual([])
+    expect((await runCli(['spool', 'rejected'], s.config())).stdout).toBe('nothing set aside\n')
   })
 })

@@ -1,7 +1,7 @@
 // Reads records back with an independent kafkajs consumer, decoding values through the registry's own client.
 import { randomUUID } from 'node:crypto'
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry'
-import { Kafka, logLevel, type IHeaders } from 'kafkajs'
+import { Kafka, logLevel, type ConfigResourceTypes, type IHeaders } from 'kafkajs'
 import { inject } from 'vitest'
 
 export interface ConsumedRecord {
@@ -83,6 +83,18 @@ export async function createTopic(topic: string, config: Record<string, string>,
   await admin.connect()
   try {
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions, configEntries: Object.entries(config).map(([name, value]) => ({ name, value })) }] })
+  } finally {
+    await admin.disconnect()
+  }
+}
+
+/** Sets a topic's configs (an operator's fix, such as a larger max.message.bytes). */
+export async function alterTopic(topic: string, config: Record<string, string>): Promise<void> {
+  const admin = new Kafka({ clientId: 'it-admin', brokers: inject('kafkaBrokers').split(','), logLevel: logLevel.NOTHING }).admin()
+  await admin.connect()
+  try {
+    // 2: ConfigResourceTypes.TOPIC (kafkajs does not export the enum to ESM).
+    await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2 as ConfigResourceTypes, name: topic, configEntries: Object.entries(config).map(([name, value]) => ({ name, value })) }] })
   } finally {
     await admin.disconnect()
   }

@@ -116,6 +116,7 @@ describe('every DV2000 record round-trips through Avro', () => {
       content_type: 'application/json',
       remote_address: null,
       body,
+      user_agent: 'DuVoice/8.0.20',
     }
     const decoded = type.fromBuffer(encodeWire(3, type, value).subarray(5)) as typeof value
     expect(decoded).toEqual(value)

@@ -150,7 +150,9 @@ describe('setAside', () => {
       const first = await setAside(dir, [entry(1), entry(2)])
       const second = await setAside(dir, [entry(3), entry(4)])
       expect(first).not.toBe(second)
-      expect((await readdir(join(dir, 'rejected'))).sort()).toHaveLength(2)
+      // Two files of frames, each with its note.
+      expect((await readdir(join(dir, 'rejected'))).filter((n) => n.endsWith('.frames'))).toHaveLength(2)
+      expect((await readdir(join(dir, 'rejected'))).filter((n) => n.endsWith('.json'))).toHaveLength(2)
       const data = await readFile(second)
       const one = readFrame(data, 0)
       expect(one.kind).toBe('entry')
