@@ -5,11 +5,14 @@ ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund --ignore-scripts
+# build-ca.pem (optional, never in the final image): the CA bundle of a TLS-inspecting proxy between this build and
+# the npm registry; scripts/image.sh passes the host's when there is one.
+COPY package.json package-lock.json build-ca.pe[m] ./
+RUN if [ -f build-ca.pem ]; then export NODE_EXTRA_CA_CERTS=/app/build-ca.pem; fi; \
+    npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json ./
 COPY src ./src
-RUN npx tsc -p tsconfig.json
+RUN npx tsc -p tsconfig.json && npm prune --omit=dev --no-audit --no-fund --ignore-scripts
 
 FROM ${NODE_IMAGE}
 # In a container the bridge must listen on every interface, and its spool must be on the volume,
@@ -20,7 +23,8 @@ ENV NODE_ENV=production \
     BRIDGE_SPOOL_DIR=/var/lib/bridge/spool
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force
+# Production dependencies only (pruned in the build stage): no registry access from this stage.
+COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY schemas ./schemas
 COPY config/example.yaml ./config/example.yaml

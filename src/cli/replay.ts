@@ -20,7 +20,9 @@ upgrade that reads a sender quirk the old version refused.
   --source ID       only this source's dead letters
   --since ISO       only those received at or after this time (e.g. 2026-11-26T08:00:00Z)
   --until ISO       only those received before this time
-                    (found through Kafka's offsets for times: the topic is not scanned from the start)
+                    (found through Kafka's offsets for times, so the topic is not scanned: the span read
+                    reaches an hour past --until, for dead letters that waited in the spool through a
+                    Kafka outage; one that waited longer is found without --until)
   --event-id ID     only this dead letter (the event_id of its 400 answer); may be given several times
   --dry-run         print what would be replayed; produce nothing
   --metrics-file F  write bridge_replayed_total{kind="deadletter"} and bridge_replay_refused_total to F

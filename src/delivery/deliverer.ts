@@ -46,23 +46,23 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
   // Anything already spooled goes first: a new request may not overtake it.
   const mustSpool = (): boolean => mode === 'spooling' || spool.entries > 0
 
-  /** Wire records if every schema id is known already: the common path, with no await. `times[i]`: record i's receivedAt. */
-  function wireIfKnown(records: readonly PreparedRecord[], times: (i: number) => number): OutboundRecord[] | undefined {
+  /** Wire records if every schema id is known already: the common path, with no await. */
+  function wireIfKnown(records: readonly PreparedRecord[]): OutboundRecord[] | undefined {
     const out: OutboundRecord[] = new Array(records.length)
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!
       const id = schemaIds.cachedId(`${r.topic}-value`, r.schema.text)
       if (id === undefined) return undefined
-      out[i] = { topic: r.topic, key: r.key, value: withWireHeader(id, r.body), headers: r.headers, timestamp: times(i) }
+      out[i] = { topic: r.topic, key: r.key, value: withWireHeader(id, r.body), headers: r.headers }
     }
     return out
   }
 
-  async function wire(records: readonly PreparedRecord[], times: (i: number) => number): Promise<OutboundRecord[]> {
+  async function wire(records: readonly PreparedRecord[]): Promise<OutboundRecord[]> {
     const out: OutboundRecord[] = []
-    for (const [i, r] of records.entries()) {
+    for (const r of records) {
       const id = await schemaIds.idFor(`${r.topic}-value`, r.schema.text)
-      out.push({ topic: r.topic, key: r.key, value: withWireHeader(id, r.body), headers: r.headers, timestamp: times(i) })
+      out.push({ topic: r.topic, key: r.key, value: withWireHeader(id, r.body), headers: r.headers })
     }
     return out
   }
@@ -103,8 +103,8 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
   }
 
   /** Registry calls for a request share its ackTimeoutMs: a slow registry is an outage like a slow Kafka (202). */
-  function wireInTime(records: readonly PreparedRecord[], times: (i: number) => number): Promise<OutboundRecord[]> {
-    const pending = wire(records, times)
+  function wireInTime(records: readonly PreparedRecord[]): Promise<OutboundRecord[]> {
+    const pending = wire(records)
     // The call goes on after the timeout: the id it learns serves the next request and the replay.
     pending.catch(() => undefined)
     return within(
@@ -125,12 +125,10 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
     async deliver(records, receivedAt) {
       if (mustSpool()) return toSpool(records, receivedAt)
       const started = performance.now()
-      const time = receivedAt.getTime()
-      const times = (): number => time
-      let out = wireIfKnown(records, times)
+      let out = wireIfKnown(records)
       if (out === undefined) {
         try {
-          out = await wireInTime(records, times)
+          out = await wireInTime(records)
         } catch (error) {
           if (!spoolable(error)) throw error
           enterSpooling(error)
@@ -152,7 +150,6 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
     },
     async sendSpooled(entries) {
       const prepared: PreparedRecord[] = []
-      const received: number[] = []
       for (const entry of entries) {
         for (const r of entry.records) {
           const text = await schemaTexts.textOf(r.schema)
@@ -160,11 +157,9 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
             throw new BridgeError(ErrorCodes.SPOOL_FAILED, `the schema ${r.schema} of a spooled record is missing from the spool folder`)
           }
           prepared.push({ topic: r.topic, key: r.key, headers: r.headers, schema: { text, hash: r.schema }, body: r.body })
-          received.push(entry.receivedAt)
         }
       }
-      const times = (i: number): number => received[i]!
-      await batcher.deliver(wireIfKnown(prepared, times) ?? (await wire(prepared, times)))
+      await batcher.deliver(wireIfKnown(prepared) ?? (await wire(prepared)))
     },
   }
 }

@@ -187,7 +187,9 @@ export function createKafkaEdge(config: BridgeConfig, logger: Logger): KafkaEdge
       for (const r of records) {
         let list = byTopic.get(r.topic)
         if (list === undefined) byTopic.set(r.topic, (list = []))
-        list.push({ key: r.key, value: r.value, headers: r.headers, timestamp: String(r.timestamp) })
+        // No timestamp of ours: Kafka's is the produce time. The receipt time (received_at) as the record's timestamp
+        // would let a topic's retention delete at once a record replayed after a long outage, or a replayed dead letter.
+        list.push({ key: r.key, value: r.value, headers: r.headers })
       }
       try {
         if (suspect) await renewProducer()

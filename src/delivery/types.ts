@@ -22,8 +22,6 @@ export interface OutboundRecord {
   key: string
   value: Buffer
   headers: Record<string, string>
-  /** Kafka's record timestamp, epoch ms: when the bridge received the request, however late it is produced. */
-  timestamp: number
 }
 
 /** `delivered`: acknowledged by Kafka (acks=all). `spooled`: fsynced to the local spool, replayed later. */

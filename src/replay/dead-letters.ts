@@ -86,7 +86,6 @@ export function planReplay(
       headers: { ...record.headers, replayed_from: replayedFrom },
       schemaText: schema.text,
       body: encodeBody(schema.type, record.value),
-      timestamp: letter.received_at,
     }
   })
   return { kind: 'replay', records, topics: [...new Set(records.map((r) => r.topic))] }

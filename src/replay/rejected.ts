@@ -96,7 +96,7 @@ export async function replayRejected(config: BridgeConfig, deps: RejectedReplayD
         for (const r of entry.records) {
           const schemaText = await texts.textOf(r.schema)
           if (schemaText === undefined) missing = r.schema
-          else records.push({ topic: r.topic, key: r.key, headers: { ...r.headers, replayed_from: `${REJECTED_DIR}/${name}` }, schemaText, body: r.body, timestamp: entry.receivedAt })
+          else records.push({ topic: r.topic, key: r.key, headers: { ...r.headers, replayed_from: `${REJECTED_DIR}/${name}` }, schemaText, body: r.body })
         }
       }
       if (missing !== undefined || file.problem !== undefined) {

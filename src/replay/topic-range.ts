@@ -15,15 +15,21 @@ export interface RangeMessage {
 }
 
 export interface RangeOptions {
-  /** Epoch ms: start at the first record whose timestamp is at or after `sinceMs - slackMs`. */
+  /** Epoch ms: start at the first record whose timestamp is at or after `sinceMs - sinceSlackMs`. */
   sinceMs?: number | undefined
-  /** Epoch ms: stop before the first record whose timestamp is at or after `untilMs + slackMs`. */
+  /** Epoch ms: stop before the first record whose timestamp is at or after `untilMs + untilSlackMs`. */
   untilMs?: number | undefined
   /**
-   * Kafka finds offsets by record timestamps, which a partition holds in nearly but not strictly increasing order
-   * (two instances, two clocks): the span read is this much wider, and the caller selects exactly.
+   * Kafka finds offsets by record timestamps (produce times), which a partition holds in nearly but not strictly
+   * increasing order (two instances, two clocks): the span starts this much earlier (default 60 s). The caller
+   * selects exactly, by its own times.
    */
-  slackMs?: number
+  sinceSlackMs?: number
+  /**
+   * A record is produced at or after what it carries happened, later when it waited (in a spool, through a Kafka
+   * outage): the span ends this much later (default 1 h), so that what waited that long is still read.
+   */
+  untilSlackMs?: number
   /** No record for this long while partitions are unfinished: the read fails rather than hang. */
   idleMs?: number
 }
@@ -39,12 +45,11 @@ async function spans(kafka: Kafka, topic: string, options: RangeOptions): Promis
   await admin.connect()
   try {
     if (!(await admin.listTopics()).includes(topic)) return undefined
-    const slack = options.slackMs ?? 60_000
     const water = await admin.fetchTopicOffsets(topic)
     const byTime = async (ms: number | undefined): Promise<Map<number, bigint> | undefined> =>
       ms === undefined ? undefined : new Map((await admin.fetchTopicOffsetsByTimestamp(topic, ms)).map((p) => [p.partition, BigInt(p.offset)]))
-    const starts = await byTime(options.sinceMs === undefined ? undefined : options.sinceMs - slack)
-    const ends = await byTime(options.untilMs === undefined ? undefined : options.untilMs + slack)
+    const starts = await byTime(options.sinceMs === undefined ? undefined : options.sinceMs - (options.sinceSlackMs ?? 60_000))
+    const ends = await byTime(options.untilMs === undefined ? undefined : options.untilMs + (options.untilSlackMs ?? 3_600_000))
     const out = new Map<number, Span>()
     for (const p of water) {
       const low = BigInt(p.low)

@@ -16,8 +16,6 @@ export interface ReplayRecord {
   schemaText: string
   /** Avro binary without the wire-format header. */
   body: Buffer
-  /** Kafka's record timestamp: when the bridge first received the event. */
-  timestamp: number
 }
 
 export interface ReplayWriter {
@@ -39,7 +37,7 @@ export function createReplayWriter(config: BridgeConfig, logger: Logger): Replay
       const out: OutboundRecord[] = []
       for (const r of records) {
         const id = await schemaIds.idFor(`${r.topic}-value`, r.schemaText)
-        out.push({ topic: r.topic, key: r.key, headers: r.headers, value: withWireHeader(id, r.body), timestamp: r.timestamp })
+        out.push({ topic: r.topic, key: r.key, headers: r.headers, value: withWireHeader(id, r.body) })
       }
       if (out.length > 0) await kafka.send(out)
     },

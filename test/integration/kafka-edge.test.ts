@@ -26,7 +26,7 @@ describe('Kafka edge', () => {
     const edge = createKafkaEdge(config, createLogger('silent'))
     try {
       await edge.prepare([topic])
-      const record = (key: string, id: string, bytes: number) => ({ topic, key, value: Buffer.alloc(bytes, 0x61), headers: { event_id: id }, timestamp: Date.now() })
+      const record = (key: string, id: string, bytes: number) => ({ topic, key, value: Buffer.alloc(bytes, 0x61), headers: { event_id: id } })
       const [onZero, onOne] = [keyFor(topic, 0), keyFor(topic, 1)]
       // Partition 0 refuses its record (too large); partition 1 writes its own in the same request.
       await expect(edge.send([record(onZero, 'too-large', 4_000), record(onOne, 'first', 100)])).rejects.toMatchObject({ code: 'KAFKA_REJECTED' })

@@ -4,7 +4,7 @@ import { createBatcher, type BatcherOptions } from '../../../src/delivery/batche
 import type { OutboundRecord } from '../../../src/delivery/types.js'
 
 function record(key: string): OutboundRecord {
-  return { topic: 'dv2000.hospitality', key, value: Buffer.from(key), headers: { event_id: key }, timestamp: 0 }
+  return { topic: 'dv2000.hospitality', key, value: Buffer.from(key), headers: { event_id: key } }
 }
 
 interface Call {
@@ -246,7 +246,7 @@ describe('createBatcher', () => {
   it('caps a call by bytes, so no partition batch exceeds what Kafka accepts; a single larger record still goes alone', async () => {
     const { calls, send, keys } = manualSend()
     const b = batcher(send, { maxBatchBytes: 1_000 })
-    const sized = (key: string, bytes: number): OutboundRecord => ({ topic: 't', key, value: Buffer.alloc(bytes), headers: {}, timestamp: 0 })
+    const sized = (key: string, bytes: number): OutboundRecord => ({ topic: 't', key, value: Buffer.alloc(bytes), headers: {} })
     const one = settled(b.deliver([sized('a', 400), sized('b', 400), sized('c', 400), sized('huge', 5_000), sized('d', 10)]))
     await vi.advanceTimersByTimeAsync(5)
     for (let i = 0; i < 3; i++) {

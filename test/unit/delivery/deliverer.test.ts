@@ -115,8 +115,8 @@ describe('deliverer: direct', () => {
     // No await before the batcher: the common path adds no latency.
     expect(calls).toHaveLength(1)
     expect(calls[0]!.records).toEqual([
-      { topic: 'dv2000.hospitality', key: 'room-1', headers: { event_id: 'e-1' }, value: wire(7, records[0]!.body), timestamp: 1_000 },
-      { topic: 'servio.bookings', key: 'room-2', headers: { event_id: 'e-2' }, value: wire(0x01020304, records[1]!.body), timestamp: 1_000 },
+      { topic: 'dv2000.hospitality', key: 'room-1', headers: { event_id: 'e-1' }, value: wire(7, records[0]!.body) },
+      { topic: 'servio.bookings', key: 'room-2', headers: { event_id: 'e-2' }, value: wire(0x01020304, records[1]!.body) },
     ])
     expect(calls[0]!.records[1]!.value.subarray(0, 5)).toEqual(Buffer.from([0, 1, 2, 3, 4]))
     calls[0]!.resolve()
@@ -333,9 +333,8 @@ describe('deliverer: sendSpooled', () => {
     const sent = deliverer.sendSpooled(entries)
     await vi.waitFor(() => expect(calls).toHaveLength(1))
     expect(calls[0]!.records).toEqual([
-      // Each record keeps its own entry's receipt time as Kafka's timestamp.
-      { topic: 'dv2000.hospitality', key: 'k1', headers: { event_id: 'e-1' }, value: wire(3, Buffer.from('old')), timestamp: 1 },
-      { topic: 'servio.bookings', key: 'k2', headers: { event_id: 'e-2' }, value: wire(4, Buffer.from('new')), timestamp: 2 },
+      { topic: 'dv2000.hospitality', key: 'k1', headers: { event_id: 'e-1' }, value: wire(3, Buffer.from('old')) },
+      { topic: 'servio.bookings', key: 'k2', headers: { event_id: 'e-2' }, value: wire(4, Buffer.from('new')) },
     ])
     expect(idFor).toHaveBeenCalledWith('dv2000.hospitality-value', OLD.text)
     calls[0]!.resolve()

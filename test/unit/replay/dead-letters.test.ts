@@ -50,7 +50,6 @@ describe('planReplay', () => {
     expect(record).toMatchObject({
       topic: 'h7.dv2000.hospitality',
       key: '100-101',
-      timestamp: RECEIVED,
       headers: { event_id: '0b7f1c56-4a1e-4f39-9a57-6f3f3c1d2e10', source: 'front-desk', received_at: '2026-11-20T07:15:00.250Z', replayed_from: FROM },
       schemaText: schemas.get('dv2000_event')!.text,
     })
