@@ -5,7 +5,7 @@ CONFIG ?= config/example.yaml
 BRIDGE_PID := var/run/bridge.pid
 BRIDGE_LOG := var/log/bridge.log
 
-.PHONY: help install build typecheck lint stack-up stack-down stack-status run stop test test-node24 test-cluster test-unit test-integration bench clean
+.PHONY: help install build typecheck lint stack-up stack-down stack-status run stop test test-node24 test-cluster test-container image engine-up engine-down test-unit test-integration bench clean
 
 help:
 	@echo "make run      start Kafka + schema registry (local JVMs) and the bridge with $(CONFIG)"
@@ -15,6 +15,8 @@ help:
 	@echo "make test-node24  every test again on Node 24 (CI runs it after make test)"
 	@echo "STACK_BROKERS=3 make stack-up   a three-broker KRaft cluster (9092, 9094, 9096) instead of one broker"
 	@echo "make test-cluster  failover tests against a three-broker cluster (19092-19097)"
+	@echo "make image   build the container image (hotel-kafka-bridge:dev);  make test-container  run it with testcontainers"
+	@echo "make engine-up / engine-down   a Docker engine of this checkout's own (root; no bridge network, host networking)"
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -49,14 +51,17 @@ stop:
 	@bash scripts/run-bridge.sh --stop
 
 # Unit and integration tests against the one broker, then the failover tests against a three-broker cluster on
-# 19092-19097 (test/cluster; its setup starts the cluster and stops what it started), one run after the other.
-SUMMARY = node -e 'let p=0,f=0,s=0;for(const file of process.argv.slice(1)){const r=require(require("path").resolve(file));p+=r.numPassedTests;f+=r.numFailedTests;s+=r.numPendingTests}console.log(`$${p} passed, $${f} failed, $${s} skipped`)'
+# 19092-19097 (test/cluster; its setup starts the cluster and stops what it started), then the container tests
+# (the image built and run with testcontainers; without a Docker engine they say so in one line and do not run).
+SUMMARY = node -e 'const fs=require("fs");let p=0,f=0,s=0;for(const file of process.argv.slice(1)){if(!fs.existsSync(file))continue;const r=JSON.parse(fs.readFileSync(file,"utf8"));p+=r.numPassedTests;f+=r.numFailedTests;s+=r.numPendingTests}console.log(`$${p} passed, $${f} failed, $${s} skipped`)'
 VITEST_JSON = --reporter=default --reporter=json --outputFile.json
 
 test: install typecheck lint stack-up
+	@rm -f var/test-results-container.json
 	npx vitest run $(VITEST_JSON)=var/test-results.json
 	npx vitest run --config vitest.cluster.config.ts $(VITEST_JSON)=var/test-results-cluster.json
-	@$(SUMMARY) var/test-results.json var/test-results-cluster.json
+	bash scripts/container-tests.sh $(VITEST_JSON)=var/test-results-container.json
+	@$(SUMMARY) var/test-results.json var/test-results-cluster.json var/test-results-container.json
 
 # The same tests on Node 24 (an LTS line in support; the image's), installed from the npm registry's `node`
 # package into a git-ignored folder: a version difference fails here, not in production.
@@ -69,6 +74,20 @@ test-node24: install $(NODE24) stack-up
 	PATH="$(CURDIR)/$(dir $(NODE24)):$$PATH" $(NODE24) node_modules/vitest/vitest.mjs run $(VITEST_JSON)=var/test-results-node24.json
 	PATH="$(CURDIR)/$(dir $(NODE24)):$$PATH" $(NODE24) node_modules/vitest/vitest.mjs run --config vitest.cluster.config.ts $(VITEST_JSON)=var/test-results-node24-cluster.json
 	@echo -n "node24: " && $(SUMMARY) var/test-results-node24.json var/test-results-node24-cluster.json
+
+# The container image: the official Node LTS base, or one built here from Debian's packages where it cannot be pulled.
+image:
+	bash scripts/image.sh
+
+# Only the container tests (part of make test), about 3 minutes; needs an engine (make engine-up, as root).
+test-container: install
+	bash scripts/container-tests.sh
+
+engine-up:
+	bash scripts/docker-engine.sh up
+
+engine-down:
+	bash scripts/docker-engine.sh down
 
 # Only the failover tests (part of make test), about 4 minutes.
 test-cluster: install

@@ -73,6 +73,21 @@ describe('validateConfig', () => {
     expect(config.sources.map((s) => [s.id, s.type])).toEqual([['front-desk', 'dv2000'], ['kyiv-central', 'servio']])
   })
 
+  it('accepts docker-compose.yml\'s config/compose.yaml with the secrets and settings compose and the image give it', () => {
+    const file = fileURLToPath(new URL('../../../config/compose.yaml', import.meta.url))
+    const env = {
+      // The image's ENV, then the compose file's environment.
+      BRIDGE_HTTP_HOST: '0.0.0.0',
+      BRIDGE_SPOOL_DIR: '/var/lib/bridge/spool',
+      BRIDGE_SOURCES_FRONT_DESK_SECRETS: 'front-desk-secret-1,front-desk-secret-2',
+      BRIDGE_SOURCES_KYIV_CENTRAL_SECRETS: 'kyiv-central-secret',
+    }
+    const { config } = loadConfig(file, env)
+    expect(config.http).toMatchObject({ host: '0.0.0.0', port: 8080 })
+    expect(config.spool.dir).toBe('/var/lib/bridge/spool')
+    expect(config.sources.map((s) => [s.id, s.type, s.secrets.length])).toEqual([['front-desk', 'dv2000', 2], ['kyiv-central', 'servio', 1]])
+  })
+
   const bad: [string, unknown, RegExp][] = [
     ['a port out of range', { http: { port: 70000 } }, /http\.port/],
     ['a port that is text', { http: { port: 'eighty' } }, /http\.port/],
