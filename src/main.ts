@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util'
 import { health } from './cli/health.js'
 import { deadletterReplay, DEADLETTER_REPLAY_HELP, SPOOL_REJECTED_HELP, spoolRejected } from './cli/replay.js'
 import { exitCodeOf, UsageError } from './cli/usage.js'
+import { dropKafkajsTimeoutWarning } from './cli/warnings.js'
 import { schemasCheck, schemasList, schemasRegister } from './cli/schemas.js'
 import { serve } from './cli/serve.js'
 import { formatSpoolStatus, spoolStatus } from './cli/spool.js'
@@ -152,6 +153,7 @@ async function main(argv: string[]): Promise<number> {
   return 2
 }
 
+dropKafkajsTimeoutWarning()
 main(process.argv.slice(2)).then(
   (code) => {
     if (code >= 0) process.exitCode = code
