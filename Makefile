@@ -99,8 +99,9 @@ test-unit: install
 test-integration: install stack-up
 	npx vitest run --project integration
 
+# The bridge and a null fastify server side by side (benchmarks/compare.ts); benchmarks/ingest.ts measures the spool.
 bench: build stack-up
-	npx tsx benchmarks/ingest.ts
+	npx tsx benchmarks/compare.ts $(BENCH_ARGS)
 
 clean:
 	rm -rf dist var

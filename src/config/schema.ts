@@ -68,8 +68,13 @@ const settings = {
     .strictObject({
       brokers: z.array(hostPort).min(1).default(['127.0.0.1:9092']),
       clientId: z.string().min(1).default('hotel-kafka-bridge'),
-      /** How long a produce may wait for others to share its request when none is in flight (Kafka 4 producers default to 5). */
-      lingerMs: z.int().min(0).max(1000).default(5),
+      /**
+       * An extra wait for company before a produce call when none is in flight. 0: a record goes at once, and what
+       * arrives while a call is in flight forms the next call (natural batching, as the spool's group commit). Kafka's
+       * own producers linger 5 ms because they send asynchronously; a bridge whose answer waits for the ack only adds
+       * that wait to every answer (p50 5.3 → 1.4 ms at 1,000 events/s, make bench).
+       */
+      lingerMs: z.int().min(0).max(1000).default(0),
       /** Records per produce request at most. */
       maxBatchRecords: z.int().min(1).default(20_000),
       /** A request whose records Kafka has not acknowledged by then is answered as unavailable. */

@@ -71,6 +71,8 @@ describe('validateConfig', () => {
     const file = fileURLToPath(new URL('../../../config/example.yaml', import.meta.url))
     const { config } = loadConfig(file, {})
     expect(config.sources.map((s) => [s.id, s.type])).toEqual([['front-desk', 'dv2000'], ['kyiv-central', 'servio']])
+    // Natural batching by default: no produce call waits for company when none is in flight.
+    expect(config.kafka.lingerMs).toBe(0)
   })
 
   it('accepts docker-compose.yml\'s config/compose.yaml with the secrets and settings compose and the image give it', () => {

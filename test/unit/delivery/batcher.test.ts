@@ -273,6 +273,24 @@ describe('createBatcher', () => {
     expect(send).toHaveBeenCalledTimes(1)
   })
 
+  it('batches naturally with lingerMs 0: a record goes at once when nothing is in flight; what arrives meanwhile is the next call', async () => {
+    const { calls, send, keys } = manualSend()
+    const b = batcher(send, { lingerMs: 0 })
+    const first = settled(b.deliver([record('a')]))
+    // No timer involved: the call is made within deliver().
+    expect(keys(0)).toEqual(['a'])
+    const behind = [settled(b.deliver([record('b')])), settled(b.deliver([record('c'), record('d')]))]
+    expect(calls).toHaveLength(1)
+    calls[0]!.resolve()
+    await flushMicrotasks()
+    expect(first.status).toBe('resolved')
+    expect(calls).toHaveLength(2)
+    expect(keys(1)).toEqual(['b', 'c', 'd'])
+    calls[1]!.resolve()
+    await flushMicrotasks()
+    expect(behind.map((x) => x.status)).toEqual(['resolved', 'resolved'])
+  })
+
   it('sends at once with lingerMs 0, and never for an empty request', async () => {
     const { send } = manualSend()
     const b = batcher(send, { lingerMs: 0 })
