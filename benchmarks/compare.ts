@@ -12,6 +12,7 @@ import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { body, quantile, rssMiB } from './common.js'
 
 const { values } = parseArgs({
   options: {
@@ -38,17 +39,6 @@ const dir = mkdtempSync(join(tmpdir(), 'bridge-compare-'))
 const BRIDGE_PORT = 18080
 const NULL_PORT = 18081
 
-const body = (i: number): string =>
-  JSON.stringify({
-    category: 3,
-    date: '2023/09/13',
-    event: 12,
-    message: { actor: 'Visitant', event: 12, firstname: 'Carmella', guestid: String(15478364 + i), lastname: 'Galvano', maidstatus: '0', mailbox: '3101', room: `100-${i % 400}`, source: 'testapp', timestamp: '2023-09-13T08:07:46-07:00', vip: '0' },
-    service_id: 1064,
-    service_name: 'Visitant',
-    time: '08:07:46',
-    timestamp: '2023-09-13T08:07:46-07:00',
-  })
 
 function post(port: number, i: number, agent: http.Agent | false): Promise<{ status: number; ms: number }> {
   const payload = body(i)
@@ -73,13 +63,7 @@ function post(port: number, i: number, agent: http.Agent | false): Promise<{ sta
   })
 }
 
-const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN
 
-function rssMiB(pid: number): { rss: number; hwm: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  const kb = (key: string): number => Number(/\d+/.exec(status.split('\n').find((l) => l.startsWith(key)) ?? '0')![0])
-  return { rss: Math.round(kb('VmRSS:') / 1024), hwm: Math.round(kb('VmHWM:') / 1024) }
-}
 
 /** Open loop: request i leaves at start + i/rate whatever the answers do, each on a connection of its own. */
 async function fixedRate(port: number): Promise<{ p50: number; p90: number; p99: number; max: number; errors: number }> {
@@ -127,7 +111,7 @@ async function fullSpeed(port: number, keepAlive: boolean, pid?: number): Promis
   const seconds = (performance.now() - started) / 1000
   clearInterval(sample)
   if (agent !== false) agent.destroy()
-  return { eventsPerSecond: Math.round(events / seconds), errors, ...(pid === undefined ? {} : { peakRssMiB: Math.max(peak, rssMiB(pid).rss) }) }
+  return { eventsPerSecond: Math.round(events / seconds), errors, ...(pid === undefined ? {} : { peakRssMiB: Math.round(Math.max(peak, rssMiB(pid).rss)) }) }
 }
 
 async function waitListening(port: number): Promise<void> {

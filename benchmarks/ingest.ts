@@ -5,11 +5,12 @@
 // Prints numbers; asserts nothing. Needs `make build` and a running stack (`make stack-up`).
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { body, quantile, rssMiB } from './common.js'
 
 const { values } = parseArgs({
   options: {
@@ -48,17 +49,6 @@ function writeConfig(kafkaBrokers: string): string {
   return file
 }
 
-const body = (i: number): string =>
-  JSON.stringify({
-    category: 3,
-    date: '2023/09/13',
-    event: 12,
-    message: { actor: 'Visitant', event: 12, firstname: 'Carmella', guestid: String(15478364 + i), lastname: 'Galvano', maidstatus: '0', mailbox: '3101', room: `100-${i % 400}`, source: 'testapp', timestamp: '2023-09-13T08:07:46-07:00', vip: '0' },
-    service_id: 1064,
-    service_name: 'Visitant',
-    time: '08:07:46',
-    timestamp: '2023-09-13T08:07:46-07:00',
-  })
 
 const agent = new http.Agent({ keepAlive: values['keep-alive'], maxSockets: concurrency })
 
@@ -102,13 +92,7 @@ async function waitReady(): Promise<void> {
   throw new Error('bridge not ready after 60 s')
 }
 
-function rssMiB(pid: number): { rss: number; hwm: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  const kb = (key: string): number => Number(/\d+/.exec(status.split('\n').find((l) => l.startsWith(key)) ?? '0')![0])
-  return { rss: kb('VmRSS:') / 1024, hwm: kb('VmHWM:') / 1024 }
-}
 
-const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN
 
 function startBridge(configFile: string): ChildProcess {
   return spawn(process.execPath, ['dist/main.js', 'serve', '--config', configFile], { stdio: ['ignore', 'inherit', 'inherit'] })
