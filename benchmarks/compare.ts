@@ -169,16 +169,29 @@ function topSelfTime(file: string, n = 15): string[] {
     .map(([key, hits]) => `${((100 * hits) / total).toFixed(1).padStart(5)} %  ${key}`)
 }
 
+/** The bridge's produce calls so far (its /metrics). */
+async function produceCalls(port: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+  return Number(/^bridge_produce_calls_total\{result="ok"\} (\d+)/m.exec(text)?.[1] ?? NaN)
+}
+
 async function measure(name: string, port: number, pid: number | undefined): Promise<Record<string, unknown>> {
   // Warm-up: connections, JIT, and for the bridge its schema ids. A target that does not answer 200 is not measured.
   for (let i = 0; i < 300; i++) {
     const { status } = await post(port, i, false)
     if (status !== 200) throw new Error(`${name} answered ${status} during the warm-up: nothing to measure`)
   }
+  const callsBefore = pid === undefined ? 0 : await produceCalls(port)
   const atRate = await fixedRate(port)
+  const callsAtRate = pid === undefined ? 0 : (await produceCalls(port)) - callsBefore
   const keepAlive = await fullSpeed(port, true, pid)
   const close = await fullSpeed(port, false, pid)
-  return { target: name, fixedRate: atRate, fullSpeedKeepAlive: keepAlive, fullSpeedClose: close }
+  return {
+    target: name,
+    fixedRate: { ...atRate, ...(pid === undefined ? {} : { recordsPerProduceCall: Number(((rate * fixedSeconds) / callsAtRate).toFixed(2)) }) },
+    fullSpeedKeepAlive: keepAlive,
+    fullSpeedClose: close,
+  }
 }
 
 const nullServer = spawn(process.execPath, ['--import', 'tsx', 'benchmarks/null-server.ts', String(NULL_PORT)], { stdio: ['ignore', 'ignore', 'inherit'] })
@@ -205,6 +218,7 @@ console.log(`node ${process.version}; ${rate} events/s for ${fixedSeconds} s (Co
 console.log(line('', 'bridge', 'null fastify', 'ratio'))
 console.log(line(`fixed ${rate}/s, close: p50 / p90 / p99 ms`, `${b.fixedRate.p50} / ${b.fixedRate.p90} / ${b.fixedRate.p99}`, `${z.fixedRate.p50} / ${z.fixedRate.p90} / ${z.fixedRate.p99}`))
 const ratio = (x: number, y: number): string => `${Math.round((100 * x) / y)} %`
+console.log(line(`fixed ${rate}/s: records per produce call`, String((b.fixedRate as { recordsPerProduceCall?: number }).recordsPerProduceCall), '-'))
 console.log(line(`full speed, keep-alive: events/s`, String(b.fullSpeedKeepAlive.eventsPerSecond), String(z.fullSpeedKeepAlive.eventsPerSecond), ratio(b.fullSpeedKeepAlive.eventsPerSecond, z.fullSpeedKeepAlive.eventsPerSecond)))
 console.log(line(`full speed, close: events/s`, String(b.fullSpeedClose.eventsPerSecond), String(z.fullSpeedClose.eventsPerSecond), ratio(b.fullSpeedClose.eventsPerSecond, z.fullSpeedClose.eventsPerSecond)))
 const errors = (m: Record<string, unknown>): number =>
