@@ -30,7 +30,8 @@ build_rootfs() {
   [[ $(id -u) == 0 ]] || die "debootstrap needs root"
   if ! command -v debootstrap >/dev/null; then
     log "installing debootstrap"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends debootstrap >/dev/null ||
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends debootstrap >/dev/null 2>&1 ||
+      { apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends debootstrap >/dev/null 2>&1; } ||
       die "could not install debootstrap"
   fi
   local work=$CACHE/work
