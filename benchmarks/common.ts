@@ -1,5 +1,6 @@
-// What the benchmark scripts share: the DV2000 event they post, percentiles, and a process's memory from /proc.
+// What the benchmark scripts share: the DV2000 event they post and how, percentiles, and a process's memory from /proc.
 import { readFileSync } from 'node:fs'
+import http from 'node:http'
 
 /** The DV2000 document's room update, with request i's guest id and one of 400 rooms (400 keys). */
 export const body = (i: number): string =>
@@ -21,4 +22,31 @@ export function rssMiB(pid: number): { rss: number; hwm: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
   const kb = (key: string): number => Number(/\d+/.exec(status.split('\n').find((l) => l.startsWith(key)) ?? '0')![0])
   return { rss: kb('VmRSS:') / 1024, hwm: kb('VmHWM:') / 1024 }
+}
+
+/**
+ * POSTs event i to the `bench` DV2000 source on 127.0.0.1:port through `agent` (false: a connection of its own);
+ * `close` sends Connection: close, as DV2000 does. Resolves with the status and the milliseconds to the answer's end.
+ */
+export function post(port: number, i: number, agent: http.Agent | false, close: boolean): Promise<{ status: number; ms: number }> {
+  const payload = body(i)
+  const started = process.hrtime.bigint()
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/v1/dv2000/bench?token=bench-secret-1',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), 'user-agent': 'DuVoice/8.0.20', ...(close ? { connection: 'close' } : {}) },
+      },
+      (res) => {
+        res.resume()
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: Number(process.hrtime.bigint() - started) / 1e6 }))
+      },
+    )
+    req.on('error', reject)
+    req.end(payload)
+  })
 }

@@ -12,7 +12,7 @@ import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { body, quantile, rssMiB } from './common.js'
+import { post as postEvent, quantile, rssMiB } from './common.js'
 
 const { values } = parseArgs({
   options: {
@@ -39,31 +39,8 @@ const dir = mkdtempSync(join(tmpdir(), 'bridge-compare-'))
 const BRIDGE_PORT = 18080
 const NULL_PORT = 18081
 
-
-function post(port: number, i: number, agent: http.Agent | false): Promise<{ status: number; ms: number }> {
-  const payload = body(i)
-  const started = process.hrtime.bigint()
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        method: 'POST',
-        path: '/v1/dv2000/bench?token=bench-secret-1',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), 'user-agent': 'DuVoice/8.0.20', ...(agent === false ? { connection: 'close' } : {}) },
-      },
-      (res) => {
-        res.resume()
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: Number(process.hrtime.bigint() - started) / 1e6 }))
-      },
-    )
-    req.on('error', reject)
-    req.end(payload)
-  })
-}
-
-
+/** A request to `port`: through `agent`, or (false) on a connection of its own with Connection: close. */
+const post = (port: number, i: number, agent: http.Agent | false): Promise<{ status: number; ms: number }> => postEvent(port, i, agent, agent === false)
 
 /** Open loop: request i leaves at start + i/rate whatever the answers do, each on a connection of its own. */
 async function fixedRate(port: number): Promise<{ p50: number; p90: number; p99: number; max: number; errors: number }> {

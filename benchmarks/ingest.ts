@@ -10,7 +10,7 @@ import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { body, quantile, rssMiB } from './common.js'
+import { post, quantile, rssMiB } from './common.js'
 
 const { values } = parseArgs({
   options: {
@@ -49,31 +49,9 @@ function writeConfig(kafkaBrokers: string): string {
   return file
 }
 
-
 const agent = new http.Agent({ keepAlive: values['keep-alive'], maxSockets: concurrency })
 
-function postOnce(i: number): Promise<{ status: number; ms: number }> {
-  const payload = body(i)
-  const started = process.hrtime.bigint()
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        method: 'POST',
-        path: '/v1/dv2000/bench?token=bench-secret-1',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), 'user-agent': 'DuVoice/8.0.20', ...(values['keep-alive'] ? {} : { connection: 'close' }) },
-      },
-      (res) => {
-        res.resume()
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: Number(process.hrtime.bigint() - started) / 1e6 }))
-      },
-    )
-    req.on('error', reject)
-    req.end(payload)
-  })
-}
+const postOnce = (i: number): Promise<{ status: number; ms: number }> => post(port, i, agent, !values['keep-alive'])
 
 async function readyz(): Promise<{ delivering?: string; spool?: { entries: number } } | undefined> {
   try {
@@ -91,8 +69,6 @@ async function waitReady(): Promise<void> {
   }
   throw new Error('bridge not ready after 60 s')
 }
-
-
 
 function startBridge(configFile: string): ChildProcess {
   return spawn(process.execPath, ['dist/main.js', 'serve', '--config', configFile], { stdio: ['ignore', 'inherit', 'inherit'] })

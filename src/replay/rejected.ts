@@ -86,6 +86,9 @@ export async function replayRejected(config: BridgeConfig, deps: RejectedReplayD
   const lock = await lockFile(join(dir, 'REPLAY-LOCK'), (pid) => `another spool rejected --replay${pid} is replaying ${dir}`)
   const texts = createSchemaTexts(spoolDir, [...loadSchemaFiles((deps.sources ?? builtInSources).schemaFiles).values()])
   let writer: ReplayWriter | undefined
+  let prepared = false
+  // Every topic of every file, created (when missing) by one prepare: not a connection and a topic listing per file.
+  const topics = [...new Set(files.flatMap((f) => f.entries.flatMap((e) => e.records.map((r) => r.topic))))]
   try {
     for (const file of files) {
       summary.files++
@@ -106,7 +109,10 @@ export async function replayRejected(config: BridgeConfig, deps: RejectedReplayD
       }
       writer ??= deps.writer ?? createReplayWriter(config, deps.logger)
       try {
-        await writer.prepare([...new Set(records.map((r) => r.topic))])
+        if (!prepared) {
+          await writer.prepare(topics)
+          prepared = true
+        }
         for (const part of chunks(records, config.kafka.maxBatchRecords)) await writer.send(part)
       } catch (error) {
         // An outage ends the run (the files stay); a refusal is this file's, and the next may go through.

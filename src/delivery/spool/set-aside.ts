@@ -3,8 +3,8 @@
 import { randomUUID } from 'node:crypto'
 import { readdir, readFile, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { encodeFrame, readFrame, type SpoolEntry } from './frame.js'
-import { fsyncDir } from './segments.js'
+import { encodeFrame, type SpoolEntry } from './frame.js'
+import { fsyncDir, scanSegment } from './segments.js'
 import { ensureDir } from './ensure-dir.js'
 
 export const REJECTED_DIR = 'rejected'
@@ -57,18 +57,9 @@ export async function readSetAside(spoolDir: string): Promise<SetAsideFile[]> {
   const files: SetAsideFile[] = []
   for (const name of names) {
     const file = join(dir, name)
-    const bytes = await readFile(file)
     const entries: SpoolEntry[] = []
-    let problem: string | undefined
-    for (let at = 0; at < bytes.length; ) {
-      const read = readFrame(bytes, at)
-      if (read.kind !== 'entry') {
-        problem = read.kind === 'corrupt' ? `${read.reason} at byte ${at}` : `cut short at byte ${at}`
-        break
-      }
-      entries.push(read.entry)
-      at = read.next
-    }
+    const scan = await scanSegment(file, 0, (entry) => entries.push(entry))
+    const problem = scan.problem === undefined ? undefined : `${scan.problem.reason} at byte ${scan.problem.offset}`
     const note = await readFile(noteOf(file), 'utf8').then(
       (text) => JSON.parse(text) as SetAsideNote,
       () => null,
