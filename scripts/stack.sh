@@ -6,11 +6,13 @@
 #        scripts/stack.sh status | env
 #        scripts/stack.sh kill9 SERVICE    SIGKILL, for crash tests (data survives; `up` restarts it)
 #        scripts/stack.sh controller       the node name of the active KRaft controller (the quorum's leader)
+#        scripts/stack.sh format SERVICE   format a node's KRaft storage (up does it too), without starting it
 # SERVICE: kafka (every broker) or registry; with STACK_BROKERS=3 also kafka-1, kafka-2, kafka-3: a three-node
 # KRaft cluster (each broker+controller) on KAFKA_PORT, +2, +4 (controllers +1), replication factor 3,
 # min.insync.replicas 2, its data apart from the one-broker stack's. One broker is the default.
 #
-# Everything (jars, data, logs, PID files) lives in <repo>/.stack/, which is git-ignored.
+# Everything (jars, data, logs, PID files) lives in <repo>/.stack/, which is git-ignored; the data in STACK_DATA if set.
+# KAFKA_CLUSTER_ID formats new storage with that id (default: random, kept beside the data).
 # Artifacts come from Maven Central through mvn, so only java (17+), mvn and curl are needed.
 # stdout carries only the KEY=value lines of `up`/`env` (and `status`); progress goes to stderr.
 set -euo pipefail
@@ -19,7 +21,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 STACK=$ROOT/.stack
 RUN=$STACK/run
 LOGS=$STACK/logs
-DATA=$STACK/data
+DATA=${STACK_DATA:-$STACK/data}
 
 KAFKA_VERSION=${KAFKA_VERSION:-4.4.0}
 # Kafka 4.4 logs through slf4j 1.7 and pulls log4j-core 2.25.5 in via kafka-server, but its POM has no
@@ -234,19 +236,24 @@ cluster_id() {
   cat "$file"
 }
 
-start_node() {
-  local node=$1 cp="$KAFKA_HOME/libs/*" data
+# `--cluster-id=ID`, not `-t ID`: an id may begin with "-" (URL-safe base64 does so one time in 64), which the
+# storage tool's argument parser would take for an option and fail the start of a fresh stack.
+format_node() {
+  local node=$1 data id out
   fetch_kafka
   write_kafka_config "$node"
   data=$(node_data "$node")
-  if [[ ! -f $data/meta.properties ]]; then
-    local id out
-    id=$(cluster_id)
-    log "formatting KRaft storage in ${data#"$ROOT"/} (cluster id $id)"
-    out=$("$JAVA" -Dlog4j2.configurationFile="$KAFKA_HOME/tools-log4j2.properties" -cp "$cp" \
-      kafka.tools.StorageTool format --ignore-formatted -t "$id" -c "$KAFKA_HOME/$node.properties" 2>&1) \
-      || { printf '%s\n' "$out" >&2; die "kafka storage format failed"; }
-  fi
+  [[ -f $data/meta.properties ]] && return 0
+  id=${KAFKA_CLUSTER_ID:-$(cluster_id)}
+  log "formatting KRaft storage in ${data#"$ROOT"/} (cluster id $id)"
+  out=$("$JAVA" -Dlog4j2.configurationFile="$KAFKA_HOME/tools-log4j2.properties" -cp "$KAFKA_HOME/libs/*" \
+    kafka.tools.StorageTool format --ignore-formatted "--cluster-id=$id" -c "$KAFKA_HOME/$node.properties" 2>&1) \
+    || { printf '%s\n' "$out" >&2; die "kafka storage format failed"; }
+}
+
+start_node() {
+  local node=$1 cp="$KAFKA_HOME/libs/*"
+  format_node "$node"
   # shellcheck disable=SC2086 # heap opts are deliberately word-split
   echo "$(broker_port "$node") $(controller_port "$node")" >"$RUN/$node.port"
   launch "$node" "$JAVA" $KAFKA_HEAP_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
@@ -472,7 +479,7 @@ main() {
   local cmd=${1:-} svc
   shift || true
   case $cmd in
-    up | down | kill9) svc=$(services "${1:-}") ;;
+    up | down | kill9 | format) svc=$(services "${1:-}") ;;
   esac
   # shellcheck disable=SC2086,SC2046 # svc is a word list
   case $cmd in
@@ -482,8 +489,9 @@ main() {
     status) status ;;
     env) print_env ;;
     controller) controller ;;
+    format) for one in $svc; do [[ $one == registry ]] || with_lock format_node "$one"; done ;;
     kill9) [[ -n ${1:-} ]] || die "usage: $0 kill9 SERVICE"; for one in $svc; do with_lock kill9 "$one"; done ;;
-    *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
   esac
 }
 
