@@ -36,17 +36,20 @@ export function redactUrl(url: string): string {
   if (q === -1) return redactPathParameters(target)
   const hash = target.indexOf('#', q)
   const query = target.slice(q + 1, hash === -1 ? undefined : hash)
+  // `;` separates pairs too for many servers and proxies (`?a=1;token=…`): split on both, keep each separator.
   const redacted = query
-    .split('&')
-    .map((pair) => {
-      const eq = pair.indexOf('=')
-      const key = eq === -1 ? pair : pair.slice(0, eq)
-      // A bare key (`?<secret>`) may be the secret itself, pasted without its name.
-      if (eq === -1) return isSecretKey(key) || pair.length >= 8 ? REDACTED : pair
-      return isSecretKey(key) ? `${key}=${REDACTED}` : pair
-    })
-    .join('&')
+    .split(/([&;])/)
+    .map((part) => (part === '&' || part === ';' ? part : redactPair(part)))
+    .join('')
   return `${redactPathParameters(target.slice(0, q))}?${redacted}`
+}
+
+function redactPair(pair: string): string {
+  const eq = pair.indexOf('=')
+  const key = eq === -1 ? pair : pair.slice(0, eq)
+  // A bare key (`?<secret>`) may be the secret itself, pasted without its name.
+  if (eq === -1) return isSecretKey(key) || pair.length >= 8 ? REDACTED : pair
+  return isSecretKey(key) ? `${key}=${REDACTED}` : pair
 }
 
 /** `;token=…` in the path (matrix parameters): the router keeps it in the source id, so it is redacted there too. */

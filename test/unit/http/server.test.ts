@@ -152,6 +152,9 @@ describe('ingest routes', () => {
     expect(calls.length).toBeGreaterThanOrEqual(2)
     await app.inject({ method: 'POST', url: `/v1/dv2000/desk?token=${SECRET}&token=${SECRET}x`, payload: '{}' })
     await app.inject({ method: 'POST', url: `/v1/dv2000/desk?${SECRET}`, payload: '{}' })
+    // `;` between pairs, as many servers and proxies read a query.
+    await app.inject({ method: 'POST', url: `/v1/dv2000/desk?a=1;token=${SECRET};b=2`, payload: '{}' })
+    await app.inject({ method: 'POST', url: `/v1/dv2000/desk?a=1&b=2;%74oken=${SECRET}`, payload: '{}' })
     // A secret pasted into the path, after the source id, as a careless operator might configure the URL.
     for (const url of [`/v1/dv2000/desk/${SECRET}`, `/v1/dv2000/desk;token=${SECRET}`, `/v1/dv2000/desk;${SECRET}`]) {
       const inPath = await app.inject({ method: 'POST', url, payload: '{}' })
@@ -161,6 +164,7 @@ describe('ingest routes', () => {
     const log = lines.join('')
     expect(log).toContain('incoming request')
     expect(log).toContain('a=1')
+    expect(log).toContain('a=1;token=[redacted];b=2')
     expect(log).not.toContain(SECRET)
   })
 
