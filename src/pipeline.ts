@@ -94,9 +94,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   }
 
   /** Delivers or spools; an event that could not be stored is logged here, with its id (STYLE 7), and rethrown. */
-  async function store(source: SourceConfig, records: readonly BridgeRecord[], request: IngestRequest, eventId: string) {
+  async function store(source: SourceConfig, records: readonly PreparedRecord[], request: IngestRequest, eventId: string) {
     try {
-      return await sink.deliver(encode(source, records), request.receivedAt)
+      return await sink.deliver(records, request.receivedAt)
     } catch (error) {
       logger.error(
         { err: error, event_id: eventId, source: source.id, records: records.length, code: isBridgeError(error) ? error.code : undefined },
@@ -106,30 +106,39 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     }
   }
 
+  /**
+   * The raw body to the dead letter, answered 400. A bug of ours (a parser that throws, a record its own schema
+   * refuses) must not cost the event either: it goes there too, to be replayed once fixed (deadletter replay).
+   */
+  async function refuse(source: SourceConfig, request: IngestRequest, error: unknown, eventId = newId()): Promise<IngestOutcome> {
+    const badInput = isBridgeError(error) && error.code === ErrorCodes.BAD_INPUT
+    const reason = badInput ? error.message : `the bridge failed to read this body: ${(error as Error).message}`
+    if (!badInput) logger.error({ err: error, event_id: eventId, source: source.id }, 'the bridge could not turn this body into records (a bug of ours); body dead-lettered')
+    const letter = deadLetterRecord(source, request, eventId, reason)
+    const stored = await store(source, encode(source, [letter]), request, eventId)
+    metrics.deadLetters.inc({ source: source.id })
+    logger.warn({ event_id: eventId, source: source.id, reason, bytes: request.body.length, stored }, 'body refused; raw body kept for the dead letter topic')
+    return { status: 'rejected', eventId, reason, stored }
+  }
+
   return {
     async ingest(source, request) {
       const component = registry.componentFor(source)
       if (component === undefined) throw new BridgeError(ErrorCodes.UNKNOWN_SOURCE, `no component for source type ${source.type}`)
       let result
+      let prepared: PreparedRecord[]
       try {
         result = component.ingest(request.body, { source, receivedAt: request.receivedAt, userAgent: request.userAgent, newId })
+        if (result.kind === 'filtered') return { status: 'filtered', eventId: result.eventId, reason: result.reason }
+        prepared = encode(source, result.records)
       } catch (error) {
-        const eventId = newId()
-        const badInput = isBridgeError(error) && error.code === ErrorCodes.BAD_INPUT
-        const reason = badInput ? error.message : `the bridge failed to read this body: ${(error as Error).message}`
-        // A parser bug must not cost the event either: it goes to the dead letter like bad input.
-        if (!badInput) logger.error({ err: error, event_id: eventId, source: source.id }, 'source component threw; body dead-lettered')
-        const stored = await store(source, [deadLetterRecord(source, request, eventId, reason)], request, eventId)
-        metrics.deadLetters.inc({ source: source.id })
-        logger.warn({ event_id: eventId, source: source.id, reason, bytes: request.body.length, stored }, 'body refused; raw body kept for the dead letter topic')
-        return { status: 'rejected', eventId, reason, stored }
+        return refuse(source, request, error)
       }
-      if (result.kind === 'filtered') return { status: 'filtered', eventId: result.eventId, reason: result.reason }
       if (result.warnings !== undefined && result.warnings.length > 0) {
         metrics.unconvertible.inc({ source: source.id }, result.warnings.length)
         logger.warn({ event_id: result.eventId, source: source.id, warnings: result.warnings }, 'accepted with fields that could not be typed')
       }
-      const stored = await store(source, result.records, request, result.eventId)
+      const stored = await store(source, prepared, request, result.eventId)
       return { status: stored === 'delivered' ? 'produced' : 'spooled', eventId: result.eventId, batchId: result.batchId, records: result.records.length }
     },
     plannedTopics: () => plannedTopics(config, registry),

@@ -1,5 +1,4 @@
 // Appending with group commit: requests that arrive while a write is in flight share the next writev and fdatasync.
-import { truncate } from 'node:fs/promises'
 import { openSegment } from './segment-files.js'
 import { spoolFailed, type SpoolState } from './state.js'
 
@@ -42,20 +41,27 @@ export function createAppender(state: SpoolState): Appender {
     state.diskBytes += length
   }
 
+  /**
+   * The file may hold part of the failed batch: cut it back to what is durable and go on writing there, so that a
+   * disk that stays full does not leave a new segment file behind per failed group commit. A file that cannot be
+   * cut is let go (the next start cuts it) and the next write opens a new one.
+   */
+  async function cutBack(): Promise<void> {
+    const current = state.active
+    if (current === undefined) return
+    try {
+      await current.handle.truncate(current.segment.size)
+    } catch (cutError) {
+      state.active = undefined
+      await current.handle.close().catch(() => undefined)
+      logger.warn({ err: cutError, path: current.segment.path }, 'could not cut a failed write back; it is cut at the next start')
+    }
+  }
+
   function failed(batch: PendingWrite[], length: number, error: unknown): void {
     state.entries -= batch.length
     state.undeliveredBytes -= length
     logger.error({ err: error, entries: batch.length, dir }, 'spool write failed: these events were not stored')
-    // The file may hold part of this batch: cut it back to what is durable, and write on in a new segment.
-    const broken = state.active
-    state.active = undefined
-    if (broken !== undefined) {
-      void broken.handle
-        .close()
-        .catch(() => undefined)
-        .then(() => truncate(broken.segment.path, broken.segment.size))
-        .catch((cutError: unknown) => logger.warn({ err: cutError, path: broken.segment.path }, 'could not cut a failed write back; it is cut at the next start'))
-    }
     for (const w of batch) w.reject(spoolFailed(`the spool could not write to ${dir}: ${(error as Error).message}`, error))
   }
 
@@ -69,9 +75,10 @@ export function createAppender(state: SpoolState): Appender {
         state.pendingBytes -= length
         for (const w of batch) w.resolve()
       },
-      (error: unknown) => {
+      async (error: unknown) => {
         state.pendingBytes -= length
         failed(batch, length, error)
+        await cutBack()
       },
     )
     void writing.finally(() => {

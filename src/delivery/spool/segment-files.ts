@@ -9,7 +9,14 @@ export async function openSegment(state: SpoolState): Promise<NonNullable<SpoolS
   const seq = state.nextSeq++
   const path = join(state.dir, segmentName(seq))
   const handle = await open(path, 'a')
-  await fsyncDir(state.dir)
+  try {
+    await fsyncDir(state.dir)
+  } catch (error) {
+    // A segment whose name may not survive a crash is not used: no handle or file is left behind for it.
+    await handle.close().catch(() => undefined)
+    await unlink(path).catch(() => undefined)
+    throw error
+  }
   const segment: Segment = { seq, path, size: 0 }
   state.segments.push(segment)
   return { segment, handle }
