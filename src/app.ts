@@ -9,14 +9,17 @@ import { waitAtMost } from './deadline.js'
 import { createBatcher, type Batcher } from './delivery/batcher.js'
 import { createDeliverer, type Deliverer } from './delivery/deliverer.js'
 import { createDrainer, type Drainer, type Failure } from './delivery/drainer.js'
+import { createTopicHolds, holdReasonOf, type TopicHolds } from './delivery/holds.js'
 import { createKafkaEdge, type KafkaEdge } from './delivery/kafka.js'
 import { createKafkaWatch } from './delivery/kafka-watch.js'
+import { createLanes, type Lanes } from './delivery/lanes.js'
 import { createPreparation } from './delivery/preparation.js'
 import { createSchemaTexts } from './delivery/spool/schema-texts.js'
 import { setAside } from './delivery/spool/set-aside.js'
 import { createSpool, type Spool } from './delivery/spool/spool.js'
+import { largestFrameBytes, MAX_FRAME_PAYLOAD } from './delivery/spool/frame.js'
 import { buildHttp } from './http/server.js'
-import { ErrorCodes, isBridgeError } from './errors.js'
+import { BridgeError, ErrorCodes, isBridgeError } from './errors.js'
 import type { Logger } from './observability/logger.js'
 import { createMetrics, type Metrics } from './observability/metrics.js'
 import { createPipeline, type Pipeline } from './pipeline.js'
@@ -39,6 +42,9 @@ export interface App {
   kafka: KafkaEdge
   batcher: Batcher
   spool: Spool
+  /** One spool per held topic, beside the main one. */
+  lanes: Lanes
+  holds: TopicHolds
   deliverer: Deliverer
   drainer: Drainer
   /** Takes the spool folder's lock and recovers what a previous run left: requests can be stored from here on. */
@@ -51,34 +57,41 @@ export interface App {
   start(): Promise<void>
   /** Resolves when Kafka is prepared (for tests and start-up logs). */
   kafkaPrepared(): Promise<void>
-  /** Stops accepting, finishes in-flight requests, flushes what it can, closes the spool and Kafka. */
-  close(): Promise<void>
+  /**
+   * Stops accepting, finishes in-flight requests, replays the spool while Kafka answers (up to shutdownGraceMs),
+   * flushes, closes the spool and Kafka. Resolves with the entries left in the spool (held topics' included).
+   */
+  close(): Promise<{ left: number }>
 }
 
 const PREPARE_RETRY_MS = 2_000
 const FLUSH_LIMIT_MS = 5_000
+const DRAIN_CHECK_MS = 25
 
 /**
  * Kafka's final refusals (a record over a topic's size limit) are set aside so the rest flows; what an operator
- * must fix (an ACL, an incompatible subject) holds the spool; anything else is an outage.
+ * must fix (an ACL, a missing topic, an incompatible subject) holds its topic; anything else is an outage.
  */
 function classifyReplayFailure(error: unknown): Failure {
   if (!isBridgeError(error)) return { kind: 'retry' }
-  switch (error.code) {
-    case ErrorCodes.KAFKA_REJECTED:
-    case ErrorCodes.SPOOL_FAILED:
-      return { kind: 'final' }
-    case ErrorCodes.KAFKA_UNAUTHORIZED:
-      return { kind: 'blocked', reason: 'kafka_authorization' }
-    case ErrorCodes.REGISTRY_REJECTED:
-      return { kind: 'blocked', reason: 'registry_refused' }
-    default:
-      return { kind: 'retry' }
+  if (holdReasonOf(error) !== undefined) return { kind: 'blocked' }
+  return error.code === ErrorCodes.KAFKA_REJECTED || error.code === ErrorCodes.SPOOL_FAILED ? { kind: 'final' } : { kind: 'retry' }
+}
+
+/** A body the spool could not hold whole would be answered 202 and never read back: refused at start-up. */
+function checkSpoolHolds(config: BridgeConfig): void {
+  const largest = largestFrameBytes(config.http.bodyLimitBytes, config.http.maxRecordsPerRequest)
+  if (largest > MAX_FRAME_PAYLOAD) {
+    throw new BridgeError(
+      ErrorCodes.CONFIG_INVALID,
+      `config is invalid:\n  - http.bodyLimitBytes (${config.http.bodyLimitBytes}) with http.maxRecordsPerRequest (${config.http.maxRecordsPerRequest}): a request could need a spool entry of ${largest} bytes, over the ${MAX_FRAME_PAYLOAD} one entry can hold; lower them`,
+    )
   }
 }
 
 export function buildApp(config: BridgeConfig, deps: AppDeps): App {
   const { logger } = deps
+  checkSpoolHolds(config)
   const metrics = deps.metrics ?? createMetrics()
   const sources = deps.sources ?? builtInSources
   const schemas = loadSchemaFiles(sources.schemaFiles)
@@ -99,7 +112,9 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
       },
     })
   const kafka = deps.kafka ?? createKafkaEdge(config, logger)
-  const spool = createSpool({ dir: spoolDir, maxBytes: config.spool.maxBytes, logger })
+  // The lanes are made below; the main spool counts their bytes under the same maxBytes.
+  let lanes: Lanes | undefined
+  const spool = createSpool({ dir: spoolDir, maxBytes: config.spool.maxBytes, logger, usedElsewhere: () => lanes?.usedBytes ?? 0 })
   const schemaTexts = createSchemaTexts(spoolDir, [...schemas.values()])
   // Every produce call's outcome, and a metadata probe when the bridge is idle: while spooling, the drainer's
   // attempts say whether Kafka is back.
@@ -113,10 +128,10 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
     send: (records) => kafka.send(records),
     lingerMs: config.kafka.lingerMs,
     maxBatchRecords: config.kafka.maxBatchRecords,
-    // Half the answer's deadline: a leader that moved (or a topic just created) costs a resend, not a 202; what
-    // still fails then goes to the spool in time to answer 202 before ackTimeoutMs.
+    // Half the answer's deadline: a leader that moved (or a topic just created, not yet in every broker's metadata)
+    // costs a resend, not a 202; what still fails then goes to the spool in time to answer 202 before ackTimeoutMs.
     retryWindowMs: config.kafka.ackTimeoutMs / 2,
-    retriable: (error) => isBridgeError(error) && error.retriable,
+    retriable: (error) => isBridgeError(error) && (error.retriable || error.code === ErrorCodes.KAFKA_TOPIC_MISSING),
     onBatch(records, seconds, error) {
       metrics.batches.inc({ result: error === undefined ? 'ok' : 'error' })
       metrics.batchRecords.observe(records.length)
@@ -133,7 +148,15 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
       for (const [topic, count] of perTopic) metrics.records.inc({ topic }, count)
     },
   })
-  // The drainer and the deliverer refer to each other through these two callbacks only.
+  const holds = createTopicHolds({
+    logger,
+    onChange(topic, hold) {
+      metrics.topicHeld.remove({ topic })
+      if (hold !== undefined) metrics.topicHeld.set({ topic, reason: hold.reason }, 1)
+      else lanes?.kick(topic)
+    },
+  })
+  // The drainer and the deliverer refer to each other through these callbacks only.
   let drainer: Drainer | undefined
   const deliverer = createDeliverer({
     batcher,
@@ -142,32 +165,48 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
     schemaTexts,
     ackTimeoutMs: config.kafka.ackTimeoutMs,
     logger,
+    kafkaAnswers: () => kafkaWatch.up,
+    onKafkaUnanswered: () => kafkaWatch.observe(false),
+    topicWaits: (topic) => lanes!.wants(topic),
     onSpooled: () => drainer?.kick(),
+    onSpoolWriteFailed: (error) => metrics.spoolWriteFailures.inc({ reason: error.code === ErrorCodes.SPOOL_FULL ? 'full' : 'io' }),
   })
+  const replayed = (records: number): void => {
+    metrics.replayed.inc(records)
+    metrics.replays.inc({ kind: 'spool' }, records)
+  }
+  const keepRefused = (entries: Parameters<typeof setAside>[1], error: unknown) => setAside(spoolDir, entries, error)
+  lanes = createLanes({
+    dir: spoolDir,
+    maxBytes: config.spool.maxBytes,
+    mainUsedBytes: () => spool.usedBytes,
+    holds,
+    send: (entries) => deliverer.sendSpooled(entries),
+    setAside: keepRefused,
+    classify: classifyReplayFailure,
+    onReplayed: replayed,
+    logger,
+    maxBatchRecords: config.kafka.maxBatchRecords,
+  })
+  const heldLanes = lanes
   drainer = createDrainer({
     spool,
     send: (entries) => deliverer.sendSpooled(entries),
-    setAside: (entries, error) => setAside(spoolDir, entries, error),
-    onEmpty: () => deliverer.resume(),
+    setAside: keepRefused,
     classify: classifyReplayFailure,
-    onBlocked: (blocked) => {
-      metrics.spoolBlocked.reset()
-      if (blocked !== undefined) metrics.spoolBlocked.set({ reason: blocked.reason }, 1)
-    },
-    onReplayed: (records) => {
-      metrics.replayed.inc(records)
-      metrics.replays.inc({ kind: 'spool' }, records)
-    },
+    divert: { wants: (topic) => heldLanes.wants(topic), hold: (topic, error) => holds.hold(topic, error), move: (topic, entries) => heldLanes.append(topic, entries) },
+    onReplayed: replayed,
     logger,
     maxBatchRecords: config.kafka.maxBatchRecords,
   })
   const pipeline = createPipeline({ config, schemas, sink: deliverer, logger, metrics, sources })
-  metrics.observeSpool(() => ({ entries: spool.entries, bytes: spool.bytes }))
+  metrics.observeSpool(() => ({ entries: spool.entries, bytes: spool.bytes, held: heldLanes.waiting() }))
 
   let opened = false
   const preparation = createPreparation({
     kafka,
     schemaIds,
+    holds,
     planned: () => pipeline.plannedTopics().map(({ topic, schema }) => ({ topic, schemaText: schemas.get(schema)!.text })),
     partitions: config.topics.partitions,
     retryMs: PREPARE_RETRY_MS,
@@ -180,14 +219,27 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
   })
 
   const readiness = createReadiness({
-    mode: () => deliverer.mode,
     spool,
     maxBytes: config.spool.maxBytes,
     kafka,
     kafkaUp: () => kafkaWatch.up,
-    blocked: () => drainer?.blocked,
+    held: () => holds.list(),
+    waiting: () => heldLanes.waiting(),
+    spoolWriteError: () => deliverer.spoolWriteError,
     refusedSubjects: () => schemaIds.refused,
   })
+
+  /** Replays while Kafka answers and something it can take waits, until the grace period ends. */
+  async function drainWhileKafkaAnswers(graceMs: number): Promise<void> {
+    const until = performance.now() + graceMs
+    const deliverable = (): number => spool.entries + heldLanes.deliverable
+    if (deliverable() === 0) return
+    logger.info({ entries: deliverable(), graceMs }, 'draining the spool to Kafka before stopping')
+    while (deliverable() > 0 && kafkaWatch.up && performance.now() < until) {
+      drainer?.kick()
+      await new Promise((resolve) => setTimeout(resolve, DRAIN_CHECK_MS))
+    }
+  }
 
   const http = buildHttp({ config, logger, metrics, pipeline, readiness, senderTypes: sources.types })
 
@@ -198,11 +250,19 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
     kafka,
     batcher,
     spool,
+    lanes: heldLanes,
+    holds,
     deliverer,
     drainer,
     async open() {
       if (opened) return
       await spool.open()
+      try {
+        await heldLanes.open()
+      } catch (error) {
+        await spool.close()
+        throw error
+      }
       opened = true
     },
     async start() {
@@ -214,12 +274,16 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
     kafkaPrepared: () => preparation.prepared,
     async close() {
       preparation.stop()
-      kafkaWatch.stop()
       await http.close()
-      await drainer?.stop(2_000)
+      await drainWhileKafkaAnswers(config.shutdownGraceMs)
+      kafkaWatch.stop()
+      await Promise.all([drainer?.stop(2_000), heldLanes.stop(2_000)])
       if (!(await waitAtMost(batcher.flush(), FLUSH_LIMIT_MS))) logger.warn({ limitMs: FLUSH_LIMIT_MS }, 'Kafka did not take the last records in time; those acknowledged as spooled stay in the spool')
+      const left = spool.entries + heldLanes.waiting().reduce((n, lane) => n + lane.entries, 0)
       await spool.close()
+      await heldLanes.close()
       await kafka.close()
+      return { left }
     },
   }
 }

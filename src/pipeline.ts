@@ -24,8 +24,9 @@ export interface IngestRequest {
 export type IngestOutcome =
   | { status: 'produced' | 'spooled'; eventId: string; batchId?: string | undefined; records: number }
   | { status: 'filtered'; eventId: string; reason: string }
-  /** Refused as malformed; `stored` says where its dead letter went. */
+  /** Refused as malformed (`rejected`) or as more records than one request may be (`too_many`); `stored` says where its dead letter went. */
   | { status: 'rejected'; eventId: string; reason: string; stored: 'delivered' | 'spooled' }
+  | { status: 'too_many'; eventId: string; reason: string; stored: 'delivered' | 'spooled' }
 
 export interface PipelineDeps {
   config: BridgeConfig
@@ -111,14 +112,15 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
    * refuses) must not cost the event either: it goes there too, to be replayed once fixed (deadletter replay).
    */
   async function refuse(source: SourceConfig, request: IngestRequest, error: unknown, eventId = newId()): Promise<IngestOutcome> {
-    const badInput = isBridgeError(error) && error.code === ErrorCodes.BAD_INPUT
-    const reason = badInput ? error.message : `the bridge failed to read this body: ${(error as Error).message}`
-    if (!badInput) logger.error({ err: error, event_id: eventId, source: source.id }, 'the bridge could not turn this body into records (a bug of ours); body dead-lettered')
+    const code = isBridgeError(error) ? error.code : undefined
+    const ours = code !== ErrorCodes.BAD_INPUT && code !== ErrorCodes.TOO_MANY_RECORDS
+    const reason = ours ? `the bridge failed to read this body: ${(error as Error).message}` : (error as Error).message
+    if (ours) logger.error({ err: error, event_id: eventId, source: source.id }, 'the bridge could not turn this body into records (a bug of ours); body dead-lettered')
     const letter = deadLetterRecord(source, request, eventId, reason)
     const stored = await store(source, encode(source, [letter]), request, eventId)
     metrics.deadLetters.inc({ source: source.id })
     logger.warn({ event_id: eventId, source: source.id, reason, bytes: request.body.length, stored }, 'body refused; raw body kept for the dead letter topic')
-    return { status: 'rejected', eventId, reason, stored }
+    return code === ErrorCodes.TOO_MANY_RECORDS ? { status: 'too_many', eventId, reason, stored } : { status: 'rejected', eventId, reason, stored }
   }
 
   return {
@@ -128,7 +130,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       let result
       let prepared: PreparedRecord[]
       try {
-        result = component.ingest(request.body, { source, receivedAt: request.receivedAt, userAgent: request.userAgent, newId })
+        result = component.ingest(request.body, { source, receivedAt: request.receivedAt, userAgent: request.userAgent, newId, maxRecords: config.http.maxRecordsPerRequest })
         if (result.kind === 'filtered') return { status: 'filtered', eventId: result.eventId, reason: result.reason }
         prepared = encode(source, result.records)
       } catch (error) {

@@ -1,6 +1,5 @@
-// The readiness policy (/readyz): can a request be stored now, and how (straight to Kafka, or the spool), and what holds the spool.
-import type { Blocked } from './delivery/drainer.js'
-import type { DeliveryMode } from './delivery/deliverer.js'
+// The readiness policy (/readyz): can a request be stored now, and how (straight to Kafka, or the spool); which topics are held and why.
+import type { Hold } from './delivery/holds.js'
 import type { KafkaEdge } from './delivery/kafka.js'
 
 export interface Readiness {
@@ -8,22 +7,32 @@ export interface Readiness {
   /** How accepted events are stored right now: "kafka", later "spool"; "none" when neither can take them. */
   delivering: 'kafka' | 'spool' | 'none'
   kafka: string
-  /** The spool is held until an operator fixes something (an ACL, an incompatible schema): why, and since when. */
-  blocked?: { reason: string; message: string; since: string }
-  spool?: { entries: number; bytes: number; usedBytes: number; maxBytes: number }
+  /** Topics held until an operator fixes something (an ACL, a missing topic, a refused subject); the rest flows. */
+  held: { topic: string; reason: string; message: string; since: string; entries: number }[]
+  spool: {
+    entries: number
+    bytes: number
+    usedBytes: number
+    maxBytes: number
+    /** False while the last spool write failed (a full disk, an I/O error): events are then tried on Kafka only. */
+    writable: boolean
+    lastWriteError?: { message: string; at: string }
+  }
   /** Subjects the schema registry refuses: not ready, although events are still accepted into the spool. */
   refusedSubjects?: string[]
   detail?: string
 }
 
 export interface ReadinessInputs {
-  mode: () => DeliveryMode
   spool: { readonly entries: number; readonly bytes: number; readonly usedBytes: number }
   maxBytes: number
   kafka: Pick<KafkaEdge, 'prepared' | 'state' | 'probe'>
-  /** While spooling, the drainer's attempts (and the idle probe) say whether Kafka answers. */
+  /** Kafka's last answer (a produce call, the drainer's attempts, the idle probe). */
   kafkaUp: () => boolean
-  blocked: () => Blocked | undefined
+  held: () => Hold[]
+  /** Entries waiting per held topic's lane. */
+  waiting: () => { topic: string; entries: number }[]
+  spoolWriteError: () => { message: string; at: Date } | undefined
   /** Subjects the schema registry refuses, with its reason: a deploy error, so not ready. */
   refusedSubjects: () => ReadonlyMap<string, string>
 }
@@ -31,13 +40,22 @@ export interface ReadinessInputs {
 export function createReadiness(inputs: ReadinessInputs): () => Promise<Readiness> {
   const { spool, kafka, maxBytes } = inputs
   return async () => {
-    const spooling = inputs.mode() === 'spooling' || spool.entries > 0
+    const spooling = spool.entries > 0 || !inputs.kafkaUp()
     const reachable = kafka.prepared && (spooling ? inputs.kafkaUp() : kafka.state === 'connected' || (await kafka.probe()))
-    const blocked = inputs.blocked()
+    const waiting = new Map(inputs.waiting().map((lane) => [lane.topic, lane.entries]))
+    const writeError = inputs.spoolWriteError()
+    const writable = writeError === undefined && spool.usedBytes < maxBytes
     const base = {
       kafka: reachable ? 'connected' : 'unreachable',
-      ...(blocked === undefined ? {} : { blocked: { reason: blocked.reason, message: blocked.message, since: blocked.since.toISOString() } }),
-      spool: { entries: spool.entries, bytes: spool.bytes, usedBytes: spool.usedBytes, maxBytes },
+      held: inputs.held().map((h) => ({ topic: h.topic, reason: h.reason, message: h.message, since: h.since.toISOString(), entries: waiting.get(h.topic) ?? 0 })),
+      spool: {
+        entries: spool.entries,
+        bytes: spool.bytes,
+        usedBytes: spool.usedBytes,
+        maxBytes,
+        writable,
+        ...(writeError === undefined ? {} : { lastWriteError: { message: writeError.message, at: writeError.at.toISOString() } }),
+      },
     }
     const refused = [...inputs.refusedSubjects()]
     if (refused.length > 0) {
@@ -45,9 +63,10 @@ export function createReadiness(inputs: ReadinessInputs): () => Promise<Readines
       const detail = `the schema registry refuses ${refused.map(([subject, reason]) => `${subject} (${reason})`).join('; ')}: run hotel-kafka-bridge schemas check`
       return { ready: false, delivering: spooling || !reachable ? 'spool' : 'kafka', detail, refusedSubjects: refused.map(([subject]) => subject), ...base }
     }
-    if (!spooling && reachable) return { ready: true, delivering: 'kafka', ...base }
+    if (!spooling && reachable) return { ready: true, delivering: 'kafka', ...(writable ? {} : { detail: 'the spool cannot take writes: events go to Kafka only' }), ...base }
     // While the spool has room, every event is stored: ready, even with Kafka away (DV2000 never retries).
-    if (spool.usedBytes < maxBytes) return { ready: true, delivering: 'spool', ...base }
-    return { ready: false, delivering: 'none', detail: 'the spool is full and Kafka is not taking its backlog', ...base }
+    if (writable) return { ready: true, delivering: 'spool', ...base }
+    if (reachable) return { ready: true, delivering: 'kafka', detail: 'the spool cannot take writes: events are tried on Kafka, those behind spooled records of their topic are refused', ...base }
+    return { ready: false, delivering: 'none', detail: writeError === undefined ? 'the spool is full and Kafka is not taking its backlog' : `the spool cannot write (${writeError.message}) and Kafka does not answer`, ...base }
   }
 }

@@ -4,7 +4,8 @@ import { loadConfig } from '../config/load.js'
 import { BridgeError, ErrorCodes } from '../errors.js'
 import { createLogger } from '../observability/logger.js'
 
-const DRAIN_LIMIT_MS = 30_000
+/** Beyond the grace period: in-flight requests, the last produce call and closing the spool. */
+const STOP_MARGIN_MS = 10_000
 
 const LISTEN_PROBLEMS: Record<string, string> = {
   EADDRINUSE: 'the port is already in use (another bridge, or another program)',
@@ -45,15 +46,17 @@ export async function serve(configFile: string | undefined, env: NodeJS.ProcessE
   const shutdown = (signal: string): void => {
     if (closing) return
     closing = true
-    logger.info({ signal }, 'draining: no new requests; finishing in-flight ones and flushing to Kafka')
+    logger.info({ signal, graceMs: config.shutdownGraceMs }, 'stopping: no new requests; finishing in-flight ones, then replaying the spool while Kafka answers')
+    const limitMs = config.shutdownGraceMs + STOP_MARGIN_MS
     const force = setTimeout(() => {
-      logger.error({ limitMs: DRAIN_LIMIT_MS }, 'drain did not finish in time; exiting')
+      logger.error({ limitMs }, 'stop did not finish in time; exiting (the spool keeps what it holds)')
       process.exit(1)
-    }, DRAIN_LIMIT_MS)
+    }, limitMs)
     force.unref()
     app.close().then(
-      () => {
-        logger.info('stopped cleanly')
+      ({ left }) => {
+        if (left === 0) logger.info('stopped cleanly: the spool is empty')
+        else logger.warn({ entries: left, spool: config.spool.dir }, 'stopped with entries left in the spool (Kafka did not answer, the grace period ran out, or their topic is held): they are replayed when a bridge starts on this folder')
         process.exit(0)
       },
       (error: unknown) => {

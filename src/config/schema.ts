@@ -45,6 +45,12 @@ const settings = {
       port: z.int().min(0).max(65535).default(8080),
       bodyLimitBytes: z.int().positive().default(1_048_576),
       /**
+       * Records one request may become at most; over it: 413, the raw body to the dead letter. Servio's documented
+       * batches carry 1 to 8 ids; a unification of duplicates may carry many more. 10,000 leaves three orders of
+       * magnitude of room while a batch at the cap is taken in about a tenth of a second (make bench-batch).
+       */
+      maxRecordsPerRequest: z.int().min(1).max(1_000_000).default(10_000),
+      /**
        * Whose X-Forwarded-For to believe for the allow-lists: false (nobody: the peer is the client), the number
        * of proxies in front of the bridge, or their addresses/CIDRs. `true` would believe every hop.
        */
@@ -128,6 +134,11 @@ const settings = {
       maxBytes: z.int().positive().default(1_073_741_824),
     })
     .prefault({}),
+  /**
+   * On SIGTERM: stop accepting, finish in-flight requests, replay the spool while Kafka answers, for this long at
+   * most. The default fits Docker's 10 s stop timeout; raise it with the container's (Kubernetes: 30 s).
+   */
+  shutdownGraceMs: z.int().min(0).max(600_000).default(8_000),
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -1,23 +1,21 @@
-// The delivery policy: straight to Kafka while it answers in time; otherwise, and until the spool is empty, the spool.
+// The delivery policy, decided per request from state: Kafka directly while it answers and nothing of these topics waits; else the spool.
 import { withWireHeader } from '../avro/encoder.js'
 import { within } from '../deadline.js'
 import type { SchemaIds } from '../avro/registry.js'
 import { BridgeError, ErrorCodes, isBridgeError } from '../errors.js'
 import type { Logger } from '../observability/logger.js'
 import type { Batcher } from './batcher.js'
+import { holdReasonOf } from './holds.js'
 import type { SpoolEntry } from './spool/frame.js'
 import type { SchemaTexts } from './spool/schema-texts.js'
 import type { Spool } from './spool/spool.js'
 import type { OutboundRecord, PreparedRecord, RecordSink, Stored } from './types.js'
 
-export type DeliveryMode = 'direct' | 'spooling'
-
 export interface Deliverer extends RecordSink {
-  readonly mode: DeliveryMode
   /** Drainer's half: the wire records for spooled entries (resolving schema ids, from disk if need be). */
   sendSpooled(entries: SpoolEntry[]): Promise<void>
-  /** After the drainer emptied the spool. */
-  resume(): void
+  /** The last spool write failed (and none succeeded since): why, and when. */
+  readonly spoolWriteError: { message: string; at: Date } | undefined
 }
 
 export interface DelivererOptions {
@@ -27,24 +25,39 @@ export interface DelivererOptions {
   schemaTexts: SchemaTexts
   ackTimeoutMs: number
   logger: Logger
+  /** Did Kafka answer its last call (or probe)? While it does not, requests go to the spool without waiting. */
+  kafkaAnswers: () => boolean
+  /** A request's records were not acknowledged in time, or failed as an outage: Kafka is not answering. */
+  onKafkaUnanswered?: () => void
+  /** Held for an operator, or records of it wait in its lane: a new record must queue behind them. */
+  topicWaits: (topic: string) => boolean
   /** Starts (or keeps) the drainer going. */
   onSpooled: () => void
+  /** A spool write failed: full, or the disk refused it. */
+  onSpoolWriteFailed?: (error: BridgeError) => void
+  now?: () => number
 }
 
 /**
- * What the spool should take rather than the sender get a 503 for: outages, and refusals by Kafka or the
- * registry (an incompatible subject, a topic's size limit or ACL), which an operator can fix while the event
- * waits on disk. DV2000 never retries: a 503 would lose it.
+ * What the spool should take rather than the sender get a 503 for: outages, and refusals an operator can fix
+ * while the event waits on disk (a topic's ACL, a missing topic, an incompatible subject, a record over a topic's
+ * size limit). DV2000 never retries: a 503 would lose it.
  */
 const spoolable = (error: unknown): boolean =>
-  isBridgeError(error) &&
-  (error.retriable || error.code === ErrorCodes.KAFKA_REJECTED || error.code === ErrorCodes.KAFKA_UNAUTHORIZED || error.code === ErrorCodes.REGISTRY_REJECTED)
+  isBridgeError(error) && (error.retriable || error.code === ErrorCodes.KAFKA_REJECTED || holdReasonOf(error) !== undefined)
 
 export function createDeliverer(options: DelivererOptions): Deliverer {
-  const { batcher, spool, schemaIds, schemaTexts, ackTimeoutMs, logger, onSpooled } = options
-  let mode: DeliveryMode = 'direct'
-  // Anything already spooled goes first: a new request may not overtake it.
-  const mustSpool = (): boolean => mode === 'spooling' || spool.entries > 0
+  const { batcher, spool, schemaIds, schemaTexts, ackTimeoutMs, logger, onSpooled, kafkaAnswers, topicWaits } = options
+  const now = options.now ?? (() => performance.now())
+  let spoolWriteError: { message: string; at: Date } | undefined
+  // Once per outage, not once per request that meets it.
+  let outageLogged = false
+
+  /** An older record of one of these topics waits (in the spool or a lane): this request must queue behind it. */
+  function behindOlder(records: readonly PreparedRecord[]): boolean {
+    for (const r of records) if (spool.pendingOf(r.topic) > 0 || topicWaits(r.topic)) return true
+    return false
+  }
 
   /** Wire records if every schema id is known already: the common path, with no await. */
   function wireIfKnown(records: readonly PreparedRecord[]): OutboundRecord[] | undefined {
@@ -67,12 +80,6 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
     return out
   }
 
-  function enterSpooling(reason: unknown): void {
-    if (mode === 'spooling') return
-    mode = 'spooling'
-    logger.warn({ err: reason }, 'Kafka or the registry did not take the records: accepting into the local spool')
-  }
-
   async function toSpool(records: readonly PreparedRecord[], receivedAt: Date): Promise<Stored> {
     // The append is queued synchronously, before any await, so the spool keeps the order of arrival.
     const entry: SpoolEntry = {
@@ -84,8 +91,17 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
     try {
       await Promise.all([appended, schemasKept])
     } catch (error) {
-      if (isBridgeError(error) && (error.code === ErrorCodes.SPOOL_FULL || error.code === ErrorCodes.SPOOL_FAILED)) throw error
-      throw new BridgeError(ErrorCodes.SPOOL_FAILED, `the spool could not keep the event: ${(error as Error).message}`, { cause: error })
+      const failure =
+        isBridgeError(error) && (error.code === ErrorCodes.SPOOL_FULL || error.code === ErrorCodes.SPOOL_FAILED)
+          ? error
+          : new BridgeError(ErrorCodes.SPOOL_FAILED, `the spool could not keep the event: ${(error as Error).message}`, { cause: error })
+      spoolWriteError = { message: failure.message, at: new Date() }
+      options.onSpoolWriteFailed?.(failure)
+      throw failure
+    }
+    if (spoolWriteError !== undefined) {
+      logger.info({ failedSince: spoolWriteError.at.toISOString() }, 'the spool takes writes again')
+      spoolWriteError = undefined
     }
     onSpooled()
     return 'spooled'
@@ -95,54 +111,67 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
     const delivered = batcher.deliver(wireRecords)
     // After a timeout the send goes on; if it succeeds too, the replay is a duplicate (at-least-once).
     delivered.catch(() => undefined)
-    return within(
-      delivered,
-      leftMs,
-      () => new BridgeError(ErrorCodes.KAFKA_UNAVAILABLE, `Kafka did not acknowledge within ${ackTimeoutMs} ms`, { retriable: true }),
-    )
+    return within(delivered, leftMs, () => new BridgeError(ErrorCodes.KAFKA_UNAVAILABLE, `Kafka did not acknowledge within ${ackTimeoutMs} ms`, { retriable: true }))
   }
 
   /** Registry calls for a request share its ackTimeoutMs: a slow registry is an outage like a slow Kafka (202). */
-  function wireInTime(records: readonly PreparedRecord[]): Promise<OutboundRecord[]> {
+  function wireInTime(records: readonly PreparedRecord[], leftMs: number): Promise<OutboundRecord[]> {
     const pending = wire(records)
     // The call goes on after the timeout: the id it learns serves the next request and the replay.
     pending.catch(() => undefined)
     return within(
       pending,
-      ackTimeoutMs,
+      leftMs,
       () => new BridgeError(ErrorCodes.REGISTRY_UNAVAILABLE, `the schema registry did not answer within ${ackTimeoutMs} ms`, { retriable: true }),
     )
   }
 
+  /**
+   * Straight to Kafka within what is left of the answer's deadline; 'behind' when records of these topics were
+   * spooled while the registry answered, so that this request queues behind them instead of overtaking them.
+   */
+  async function direct(records: readonly PreparedRecord[], started: number): Promise<'delivered' | 'behind'> {
+    const left = (): number => Math.max(1, ackTimeoutMs - (now() - started))
+    let out = wireIfKnown(records)
+    if (out === undefined) {
+      out = await wireInTime(records, left())
+      if (behindOlder(records) || !kafkaAnswers()) return 'behind'
+    }
+    await acknowledged(out, left())
+    outageLogged = false
+    return 'delivered'
+  }
+
   return {
-    get mode() {
-      return mode
-    },
-    resume() {
-      if (mode === 'spooling') logger.info('spool empty: delivering straight to Kafka')
-      mode = 'direct'
+    get spoolWriteError() {
+      return spoolWriteError
     },
     async deliver(records, receivedAt) {
-      if (mustSpool()) return toSpool(records, receivedAt)
-      const started = performance.now()
-      let out = wireIfKnown(records)
-      if (out === undefined) {
+      const started = now()
+      const waiting = behindOlder(records)
+      if (waiting || !kafkaAnswers()) {
         try {
-          out = await wireInTime(records)
-        } catch (error) {
-          if (!spoolable(error)) throw error
-          enterSpooling(error)
-          return toSpool(records, receivedAt)
+          return await toSpool(records, receivedAt)
+        } catch (spoolError) {
+          // Only Kafka's last answer sent this request to the spool, and the spool cannot take it: Kafka is tried,
+          // so that a broken spool never keeps the bridge refusing while Kafka answers. An order to keep is not.
+          if (waiting) throw spoolError
+          const delivered = await direct(records, started).catch(() => undefined)
+          if (delivered === 'delivered') return delivered
+          throw spoolError
         }
-        // The mode may have changed while the registry answered: stay behind what was spooled meanwhile.
-        if (mustSpool()) return toSpool(records, receivedAt)
       }
       try {
-        await acknowledged(out, Math.max(1, ackTimeoutMs - (performance.now() - started)))
+        if ((await direct(records, started)) === 'behind') return toSpool(records, receivedAt)
         return 'delivered'
       } catch (error) {
         if (!spoolable(error)) throw error
-        enterSpooling(error)
+        const outage = holdReasonOf(error) === undefined && (error as BridgeError).code !== ErrorCodes.KAFKA_REJECTED
+        if (outage && (error as BridgeError).code === ErrorCodes.KAFKA_UNAVAILABLE) options.onKafkaUnanswered?.()
+        if (outage && !outageLogged) {
+          outageLogged = true
+          logger.warn({ err: error }, 'Kafka or the registry did not take the records: accepting into the local spool')
+        }
         // Requests still queued for Kafka follow this one into the spool, in their order.
         batcher.failQueued(error)
         return toSpool(records, receivedAt)

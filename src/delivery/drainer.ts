@@ -1,142 +1,114 @@
-// Replays the spool to Kafka in order, one batch at a time, with backoff while Kafka or the registry is away.
+// Replays a spool to Kafka in order, one batch at a time, with backoff while Kafka or the registry is away.
 import { waitAtMost } from '../deadline.js'
 import type { Logger } from '../observability/logger.js'
+import { OtherFailure, refusedRecords, splitByTopic, toEntries, topicOf, unitsOf, type BatchSender, type Failure, type Refused, type Unit } from './batch-refusals.js'
 import type { SpoolEntry } from './spool/frame.js'
-import type { Spool } from './spool/spool.js'
+import type { Spool, SpoolBatch } from './spool/spool.js'
+
+export type { Failure } from './batch-refusals.js'
+
+/** Where the records of held topics go, so that a hold keeps only its own topic waiting (the main spool's drainer). */
+export interface Divert {
+  /** The topic is held, or its lane still holds records: its records must join the lane, behind them. */
+  wants(topic: string): boolean
+  /** Holds the topic for this refusal; false if it is not one an operator must fix. */
+  hold(topic: string, error: unknown): boolean
+  /** Appends (fsynced) the topic's records to its lane, in order. */
+  move(topic: string, entries: SpoolEntry[]): Promise<void>
+}
 
 export interface DrainerOptions {
   spool: Spool
   /** Delivers the entries' records to Kafka (acks=all); rejects with a retriable or a final error. */
   send: (entries: SpoolEntry[]) => Promise<void>
-  /** Keeps records Kafka will never take (see classify), so they neither block the spool nor get lost. */
-  /** Resolves with where they were kept, for the log. */
+  /** Keeps records Kafka will never take, so they neither block the spool nor get lost; resolves with where. */
   setAside: (entries: SpoolEntry[], error: unknown) => Promise<string | void>
-  /** Called, synchronously with the check, when the spool has nothing left: delivery may go direct again. */
-  onEmpty: () => void
+  /** Called, synchronously with the check, when the spool has nothing left. */
+  onEmpty?: () => void
   onReplayed?: (records: number) => void
   /**
-   * What a failed send means. `final`: some records will never be taken; they are found and set aside, the
-   * rest delivered. `blocked`: nothing will be taken until an operator acts (an ACL, an incompatible schema);
-   * the spool holds, loudly. `retry`: an outage; back off. Default: retriable → retry, else final.
+   * What a failed send means. `final`: some records will never be taken; they are found and set aside, the rest
+   * delivered. `blocked`: nothing of that topic will be taken until an operator acts (an ACL, a missing topic, an
+   * incompatible schema). `retry`: an outage; back off. Default: retriable → retry, else final.
    */
   classify?: (error: unknown) => Failure
-  /** The spool is held (`reason` says why) or flows again (undefined). */
-  onBlocked?: (blocked: Blocked | undefined) => void
+  /** With it, held topics' records move to their lanes and the rest flows; without it (a lane), the drainer waits. */
+  divert?: Divert
+  /** A lane's drainer: its batch was refused by a hold (the error), or went through (undefined). */
+  onBlocked?: (error: unknown) => void
   logger: Logger
   maxBatchRecords: number
   minBackoffMs?: number
   maxBackoffMs?: number
 }
 
-export type Failure = { kind: 'final' } | { kind: 'blocked'; reason: string } | { kind: 'retry' }
-
-export interface Blocked {
-  /** A short, stable name for metrics: kafka_authorization, registry_refused… */
-  reason: string
-  message: string
-  since: Date
-}
-
 export interface Drainer {
-  /** Starts replaying if not already running. */
+  /** Starts replaying if not already running, or cuts a backoff short. */
   kick(): void
   readonly running: boolean
-  /** Why the spool is held for an operator, if it is. */
-  readonly blocked: Blocked | undefined
   /** Stops after the batch in progress (waiting for it at most `waitMs`); what is left stays spooled. */
   stop(waitMs: number): Promise<void>
 }
 
 const byRetriable = (error: unknown): Failure => ((error as { retriable?: boolean } | null)?.retriable === true ? { kind: 'retry' } : { kind: 'final' })
 
-/** One record of a batch: which entry it came from, so that what is set aside keeps its entry's time. */
-interface Unit {
-  entry: SpoolEntry
-  index: number
-}
-
-/** Units back into entries (consecutive units of one entry share one), in order. */
-function toEntries(units: readonly Unit[]): SpoolEntry[] {
-  const out: SpoolEntry[] = []
-  let last: SpoolEntry | undefined
-  let current: SpoolEntry | undefined
-  for (const { entry, index } of units) {
-    if (entry !== last) {
-      current = { receivedAt: entry.receivedAt, records: [] }
-      out.push(current)
-      last = entry
-    }
-    current!.records.push(entry.records[index]!)
-  }
-  return out
-}
-
-/** Signals that a send failed for another reason than the one being bisected: the whole batch is retried later. */
-class NotFinal extends Error {
-  constructor(readonly error: unknown) {
-    super('not final')
-  }
+/** A batch's records set aside, moved and delivered. */
+interface Replayed {
+  delivered: number
+  refused: Refused[]
 }
 
 export function createDrainer(options: DrainerOptions): Drainer {
-  const { spool, send, setAside, onEmpty, onReplayed, onBlocked, logger, maxBatchRecords } = options
+  const { spool, send, setAside, onEmpty, onReplayed, onBlocked, divert, logger, maxBatchRecords } = options
   const classify = options.classify ?? byRetriable
+  const sender: BatchSender = { send, classify }
   const minBackoff = options.minBackoffMs ?? 200
   const maxBackoff = options.maxBackoffMs ?? 5_000
   let loop: Promise<void> | undefined
   let stopped = false
   let wake: (() => void) | undefined
-  let blocked: Blocked | undefined
-  let lastBlockedLog = 0
 
-  function block(reason: string, error: unknown): void {
-    const message = (error as Error | null)?.message ?? String(error)
-    const now = Date.now()
-    const changed = blocked === undefined || blocked.reason !== reason
-    const current: Blocked = changed ? { reason, message, since: new Date(now) } : blocked!
-    if (changed) {
-      blocked = current
-      onBlocked?.(current)
+  /** Sends what may be sent, moves what is held, finds what is refused for good; throws when the batch must wait. */
+  async function replay(batch: SpoolBatch): Promise<Replayed> {
+    const diverted = new Map<string, Unit[]>()
+    const divertUnit = (topic: string, unit: Unit): void => {
+      let list = diverted.get(topic)
+      if (list === undefined) diverted.set(topic, (list = []))
+      list.push(unit)
     }
-    // Loud, but not a line per retry: at each new reason, then a reminder a minute.
-    if (changed || now - lastBlockedLog >= 60_000) {
-      lastBlockedLog = now
-      logger.error(
-        { err: error, reason, spooled: spool.entries, since: current.since.toISOString() },
-        'the spool is held: Kafka or the registry refuses its records until an operator fixes the cause; events are still accepted into the spool',
-      )
+    const sendable: Unit[] = []
+    for (const unit of unitsOf(batch.entries)) {
+      const topic = topicOf(unit)
+      if (divert?.wants(topic) === true) divertUnit(topic, unit)
+      else sendable.push(unit)
     }
-  }
-
-  function unblock(): void {
-    if (blocked === undefined) return
-    logger.info({ reason: blocked.reason, heldSeconds: Math.round((Date.now() - blocked.since.getTime()) / 1000) }, 'the spool flows again')
-    blocked = undefined
-    lastBlockedLog = 0
-    onBlocked?.(undefined)
-  }
-
-  /**
-   * The records of a batch Kafka refused for good, found by halving it: every half that goes through is
-   * delivered, in order, before the next; a single record refused for good is what is set aside. A failure of
-   * another kind on the way (an outage) stops the search: the whole batch is retried (duplicates, never loss).
-   */
-  async function refusedRecords(units: readonly Unit[], error: unknown): Promise<{ units: Unit[]; error: unknown }> {
-    if (units.length === 1) return { units: [...units], error }
-    const middle = units.length >> 1
-    const refused: Unit[] = []
-    let reason = error
-    for (const half of [units.slice(0, middle), units.slice(middle)]) {
+    const refused: Refused[] = []
+    if (sendable.length > 0) {
       try {
-        await send(toEntries(half))
-      } catch (halfError) {
-        if (classify(halfError).kind !== 'final') throw new NotFinal(halfError)
-        const found = await refusedRecords(half, halfError)
-        refused.push(...found.units)
-        reason = found.error
+        await send(toEntries(sendable))
+      } catch (error) {
+        const kind = classify(error).kind
+        if (kind === 'retry' || (kind === 'blocked' && divert === undefined)) throw error
+        if (kind === 'final') refused.push(await refusedRecords(sendable, error, sender))
+        else {
+          const split = await splitByTopic(sendable, sender)
+          refused.push(...split.refused)
+          for (const [topic, held] of split.held) {
+            if (!divert!.hold(topic, held.error)) throw new OtherFailure(held.error)
+            for (const unit of held.units) divertUnit(topic, unit)
+          }
+        }
       }
     }
-    return { units: refused, error: reason }
+    // Units keep their batch order within a topic: a lane receives its topic's records as they were accepted.
+    for (const [topic, units] of diverted) await divert!.move(topic, toEntries(units))
+    for (const { units, error } of refused) {
+      if (units.length === 0) continue
+      const file = await setAside(toEntries(units), error)
+      logger.error({ err: error, records: units.length, of: batch.records, file }, 'Kafka refused spooled records for good: those were set aside, the rest of their batch delivered')
+    }
+    const movedOrRefused = [...diverted.values()].reduce((n, u) => n + u.length, 0) + refused.reduce((n, r) => n + r.units.length, 0)
+    return { delivered: batch.records - movedOrRefused, refused }
   }
 
   const pause = (ms: number): Promise<void> =>
@@ -153,8 +125,8 @@ export function createDrainer(options: DrainerOptions): Drainer {
     let failing = false
     while (!stopped) {
       if (spool.entries === 0) {
-        onEmpty()
-        if (failing) logger.info('spool drained: delivering straight to Kafka again')
+        onEmpty?.()
+        if (failing) logger.info('spool drained')
         return
       }
       const batch = await spool.read(maxBatchRecords)
@@ -163,46 +135,21 @@ export function createDrainer(options: DrainerOptions): Drainer {
         await pause(2)
         continue
       }
-      let failure: unknown
+      let replayed: Replayed
       try {
-        await send(batch.entries)
-      } catch (error) {
-        failure = error
-      }
-      if (failure !== undefined && classify(failure).kind === 'final') {
-        const units = batch.entries.flatMap((entry) => entry.records.map((_, index) => ({ entry, index })))
-        try {
-          const refused = await refusedRecords(units, failure)
-          // Halves of a batch refused only for its total size may all go through: then nothing is set aside.
-          if (refused.units.length > 0) {
-            const file = await setAside(toEntries(refused.units), refused.error)
-            logger.error(
-              { err: refused.error, records: refused.units.length, of: batch.records, file },
-              'Kafka refused spooled records for good: those were set aside, the rest of their batch delivered',
-            )
-          }
-          failure = undefined
-          onReplayed?.(batch.records - refused.units.length)
-          await spool.ack(batch)
-          unblock()
-          backoff = minBackoff
-          continue
-        } catch (error) {
-          failure = error instanceof NotFinal ? error.error : error
-        }
-      }
-      if (failure !== undefined) {
-        const kind = classify(failure)
-        if (kind.kind === 'blocked') block(kind.reason, failure)
-        else if (!failing) logger.warn({ err: failure, spooled: spool.entries }, 'replaying the spool failed; retrying with backoff')
+        replayed = await replay(batch)
+      } catch (caught) {
+        const error = caught instanceof OtherFailure ? caught.error : caught
+        if (classify(error).kind === 'blocked') onBlocked?.(error)
+        else if (!failing) logger.warn({ err: error, spooled: spool.entries }, 'replaying the spool failed; retrying with backoff')
         failing = true
         await pause(backoff)
         backoff = Math.min(maxBackoff, backoff * 2)
         continue
       }
       await spool.ack(batch)
-      onReplayed?.(batch.records)
-      unblock()
+      onReplayed?.(replayed.delivered)
+      onBlocked?.(undefined)
       backoff = minBackoff
     }
   }
@@ -211,11 +158,12 @@ export function createDrainer(options: DrainerOptions): Drainer {
     get running() {
       return loop !== undefined
     },
-    get blocked() {
-      return blocked
-    },
     kick() {
-      if (loop !== undefined || stopped) return
+      if (stopped) return
+      if (loop !== undefined) {
+        wake?.()
+        return
+      }
       let failed = false
       loop = run()
         .catch((error: unknown) => {
@@ -224,6 +172,7 @@ export function createDrainer(options: DrainerOptions): Drainer {
         })
         .finally(() => {
           loop = undefined
+          wake = undefined
           // Something may have been spooled between the last check and here.
           if (spool.entries > 0 && !stopped) {
             if (failed) pause(maxBackoff).then(() => this.kick())

@@ -1,5 +1,5 @@
 // The kafkajs edge: one client, an acks=all producer (one request in flight, no internal retries), topic creation, and errors wrapped into ours.
-import { Kafka, logLevel, Partitioners, type ConfigResourceTypes, type LogEntry, type Message, type Producer, type SASLOptions } from 'kafkajs'
+import { Kafka, logLevel, Partitioners, type ConfigResourceTypes, type ITopicConfig, type LogEntry, type Message, type Producer, type SASLOptions } from 'kafkajs'
 import type { BridgeConfig } from '../config/schema.js'
 import { waitAtMost, within } from '../deadline.js'
 import { BridgeError, ErrorCodes } from '../errors.js'
@@ -14,6 +14,13 @@ export interface KafkaEdge {
   readonly prepared: boolean
   /** Connects and creates missing topics; resolves when produce calls may be made. */
   prepare(topics: readonly string[]): Promise<string[]>
+  /** Connects the producer and the admin client; produce calls may be made from here on. */
+  connect(): Promise<void>
+  /**
+   * Makes sure one topic can be written: creates it when missing and topics.create is on. Rejects with the refusal
+   * that holds it (KAFKA_UNAUTHORIZED, KAFKA_TOPIC_MISSING) or, when Kafka did not answer, as unavailable.
+   */
+  prepareTopic(topic: string): Promise<'created' | 'exists'>
   send(records: OutboundRecord[]): Promise<void>
   ensureTopics(topics: readonly string[]): Promise<string[]>
   /** Partitions of these topics with fewer in-sync replicas than their min.insync.replicas: acks=all fails there. */
@@ -68,15 +75,32 @@ const TOPIC_RESOURCE = 2 as ConfigResourceTypes
 /** An ACL that refuses the bridge: often a brief operator mistake, so the spool holds rather than set records aside. */
 const AUTHORIZATION = new Set(['TOPIC_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED'])
 
-/** kafkajs nests the real reason: exhausted retries wrap the last error as `cause`, sometimes several deep. */
-function refusalType(error: unknown, types: ReadonlySet<string>): string | undefined {
-  let current: unknown = error
-  for (let depth = 0; depth < 8 && typeof current === 'object' && current !== null; depth++) {
-    const type = (current as { type?: unknown }).type
-    if (typeof type === 'string' && types.has(type)) return type
-    current = (current as { cause?: unknown; originalError?: unknown }).cause ?? (current as { originalError?: unknown }).originalError
+/** A topic that does not exist (or that the principal may not even describe): only an operator can make it. */
+const MISSING = new Set(['UNKNOWN_TOPIC_OR_PARTITION'])
+
+/**
+ * kafkajs nests the real reason: exhausted retries wrap the last error as `cause`, sometimes several deep, and an
+ * admin call on several topics gathers one error per topic in `errors`.
+ */
+function refusalType(error: unknown, types: ReadonlySet<string>, depth = 0): string | undefined {
+  if (depth > 8 || typeof error !== 'object' || error === null) return undefined
+  const type = (error as { type?: unknown }).type
+  if (typeof type === 'string' && types.has(type)) return type
+  for (const inner of (error as { errors?: unknown }).errors instanceof Array ? ((error as { errors: unknown[] }).errors) : []) {
+    const found = refusalType(inner, types, depth + 1)
+    if (found !== undefined) return found
   }
-  return undefined
+  return refusalType((error as { cause?: unknown }).cause ?? (error as { originalError?: unknown }).originalError, types, depth + 1)
+}
+
+/** The broker answered no for good (a protocol error it marks not retriable), as opposed to no answer or a transient one. */
+function brokerRefused(error: unknown, depth = 0): boolean {
+  if (depth > 8 || typeof error !== 'object' || error === null) return false
+  const { name, retriable } = error as { name?: unknown; retriable?: unknown }
+  if ((name === 'KafkaJSProtocolError' || name === 'KafkaJSCreateTopicError') && retriable === false) return true
+  const errors = (error as { errors?: unknown }).errors
+  if (errors instanceof Array && errors.some((inner) => brokerRefused(inner, depth + 1))) return true
+  return brokerRefused((error as { cause?: unknown }).cause ?? (error as { originalError?: unknown }).originalError, depth + 1)
 }
 
 export function wrapKafkaError(error: unknown, doing: string): BridgeError {
@@ -84,6 +108,9 @@ export function wrapKafkaError(error: unknown, doing: string): BridgeError {
   const message = (error as { message?: string } | null)?.message ?? String(error)
   const denied = refusalType(error, AUTHORIZATION)
   if (denied !== undefined) return new BridgeError(ErrorCodes.KAFKA_UNAUTHORIZED, `Kafka denied ${doing} (${denied}): check the ACLs of the bridge's principal`, { cause: error })
+  if (refusalType(error, MISSING) !== undefined) {
+    return new BridgeError(ErrorCodes.KAFKA_TOPIC_MISSING, `Kafka has no such topic (${doing}): create it, or let the bridge create it (topics.create)`, { cause: error })
+  }
   const permanent = refusalType(error, PERMANENT)
   return permanent === undefined
     ? new BridgeError(ErrorCodes.KAFKA_UNAVAILABLE, `Kafka is unavailable (${doing}): ${message}`, { retriable: true, cause: error })
@@ -160,6 +187,15 @@ export function createKafkaEdge(config: BridgeConfig, logger: Logger): KafkaEdge
   const maxMessageBytes = Math.max(1_048_588, 2 * config.http.bodyLimitBytes + 131_072)
   let state: KafkaState = 'connecting'
   let prepared = false
+  const newTopic = (topic: string): ITopicConfig => ({
+    topic,
+    numPartitions: topicOptions.partitions,
+    replicationFactor: topicOptions.replicationFactor,
+    configEntries: [
+      { name: 'max.message.bytes', value: String(maxMessageBytes) },
+      ...(topicOptions.minInsyncReplicas === -1 ? [] : [{ name: 'min.insync.replicas', value: String(topicOptions.minInsyncReplicas) }]),
+    ],
+  })
 
   return {
     get state() {
@@ -169,17 +205,43 @@ export function createKafkaEdge(config: BridgeConfig, logger: Logger): KafkaEdge
       return prepared
     },
     async prepare(topics) {
+      await this.connect()
+      const created = topicOptions.create ? await this.ensureTopics(topics) : []
+      prepared = true
+      return created
+    },
+    async connect() {
       try {
         await producer.connect()
         await admin.connect()
         state = 'connected'
+        prepared = true
       } catch (error) {
         state = 'unreachable'
         throw wrapKafkaError(error, 'connecting')
       }
-      const created = topicOptions.create ? await this.ensureTopics(topics) : []
-      prepared = true
-      return created
+    },
+    async prepareTopic(topic) {
+      try {
+        if ((await admin.listTopics()).includes(topic)) return 'exists'
+      } catch (error) {
+        throw wrapKafkaError(error, `listing topics to find ${topic}`)
+      }
+      // Not listed: missing, or not visible to this principal (no DESCRIBE on it).
+      if (!topicOptions.create) {
+        throw new BridgeError(ErrorCodes.KAFKA_TOPIC_MISSING, `topic ${topic} does not exist (or the bridge may not describe it) and topics.create is off: create it, or grant DESCRIBE`)
+      }
+      try {
+        await admin.createTopics({ waitForLeaders: true, topics: [newTopic(topic)] })
+        return 'created'
+      } catch (error) {
+        const wrapped = wrapKafkaError(error, `creating topic ${topic}`)
+        // The broker answered no (replication factor above the cluster's size, a policy): the topic stays missing.
+        if (wrapped.retriable && brokerRefused(error)) {
+          throw new BridgeError(ErrorCodes.KAFKA_TOPIC_MISSING, `Kafka refused to create topic ${topic}: ${(error as Error).message}`, { cause: error })
+        }
+        throw wrapped
+      }
     },
     async send(records) {
       if (!prepared) throw new BridgeError(ErrorCodes.KAFKA_UNAVAILABLE, 'Kafka has not been reached yet', { retriable: true })
@@ -207,18 +269,7 @@ export function createKafkaEdge(config: BridgeConfig, logger: Logger): KafkaEdge
         const existing = new Set(await admin.listTopics())
         const missing = [...new Set(topics)].filter((t) => !existing.has(t))
         if (missing.length === 0) return []
-        await admin.createTopics({
-          waitForLeaders: true,
-          topics: missing.map((topic) => ({
-            topic,
-            numPartitions: topicOptions.partitions,
-            replicationFactor: topicOptions.replicationFactor,
-            configEntries: [
-              { name: 'max.message.bytes', value: String(maxMessageBytes) },
-              ...(topicOptions.minInsyncReplicas === -1 ? [] : [{ name: 'min.insync.replicas', value: String(topicOptions.minInsyncReplicas) }]),
-            ],
-          })),
-        })
+        await admin.createTopics({ waitForLeaders: true, topics: missing.map(newTopic) })
         return missing
       } catch (error) {
         throw wrapKafkaError(error, 'creating topics')

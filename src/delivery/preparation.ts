@@ -1,6 +1,7 @@
-// Reaching Kafka at start-up: connect and create the topics, retrying until it answers, then register the schemas.
+// Reaching Kafka at start-up: connect (retrying until it answers), then each topic and its subject; a topic that fails is held, alone.
 import type { Logger } from '../observability/logger.js'
 import type { SchemaIds } from '../avro/registry.js'
+import type { TopicHolds } from './holds.js'
 import type { KafkaEdge } from './kafka.js'
 
 export interface PlannedTopic {
@@ -10,13 +11,16 @@ export interface PlannedTopic {
 }
 
 export interface PreparationOptions {
-  kafka: Pick<KafkaEdge, 'prepare'> & Partial<Pick<KafkaEdge, 'underReplicated'>>
+  kafka: Pick<KafkaEdge, 'connect' | 'prepareTopic'> & Partial<Pick<KafkaEdge, 'underReplicated'>>
   schemaIds: Pick<SchemaIds, 'verify'>
+  holds: Pick<TopicHolds, 'hold' | 'release' | 'get'>
   planned: () => PlannedTopic[]
   partitions: number
   retryMs: number
+  /** How often a held topic's failed check (its creation, its subject) is tried again. */
+  recheckMs?: number
   logger: Logger
-  /** Kafka answered: produce calls may be made (the spool can be replayed). */
+  /** Kafka answered and the topics are checked: produce calls may be made (the spool can be replayed). */
   onReachable: () => void
   /** For the reminder line: how much waits meanwhile. */
   spooled: () => number
@@ -26,14 +30,15 @@ export interface PreparationOptions {
 export interface Preparation {
   start(): void
   stop(): void
-  /** Resolves once Kafka is reached and the topics exist. */
+  /** Resolves once Kafka is reached and every topic checked (held or ready). */
   readonly prepared: Promise<void>
 }
 
 const REMINDER_MS = 60_000
 
 export function createPreparation(options: PreparationOptions): Preparation {
-  const { kafka, schemaIds, logger, retryMs } = options
+  const { kafka, schemaIds, holds, logger, retryMs } = options
+  const recheckMs = options.recheckMs ?? 30_000
   const now = options.now ?? Date.now
   let stopped = false
   let started = false
@@ -42,12 +47,37 @@ export function createPreparation(options: PreparationOptions): Preparation {
   let lastReminder = 0
   let resolvePrepared: () => void = () => undefined
   const prepared = new Promise<void>((resolve) => (resolvePrepared = resolve))
+  /** Topics this module holds, with the check that failed: tried again every recheckMs. */
+  const failedChecks = new Map<string, PlannedTopic>()
+
+  /** The topic exists (created if allowed) and its subject takes the schema; false when it is held or Kafka went away. */
+  async function prepareTopic(planned: PlannedTopic, created: string[]): Promise<boolean> {
+    try {
+      if ((await kafka.prepareTopic(planned.topic)) === 'created') created.push(planned.topic)
+    } catch (error) {
+      if (!holds.hold(planned.topic, error)) throw error
+      failedChecks.set(planned.topic, planned)
+      return false
+    }
+    try {
+      // Once per subject at start-up: the cached id is checked against the registry (which may have been rebuilt).
+      await schemaIds.verify(`${planned.topic}-value`, planned.schemaText)
+    } catch (error) {
+      if (holds.hold(planned.topic, error)) {
+        failedChecks.set(planned.topic, planned)
+        return false
+      }
+      // The registry away: ids are fetched on first use; until then those events wait in the spool.
+      logger.warn({ err: error, topic: planned.topic }, 'could not register the schema at start-up; will retry on first use')
+    }
+    if (failedChecks.delete(planned.topic)) holds.release(planned.topic)
+    return true
+  }
 
   async function attempt(): Promise<void> {
     const planned = options.planned()
     try {
-      const created = await kafka.prepare(planned.map((p) => p.topic))
-      if (created.length > 0) logger.info({ topics: created, partitions: options.partitions }, 'created topics')
+      await kafka.connect()
     } catch (error) {
       if (stopped) return
       const at = now()
@@ -63,24 +93,41 @@ export function createPreparation(options: PreparationOptions): Preparation {
       return
     }
     if (unreachableSince !== undefined) logger.info({ seconds: Math.round((now() - unreachableSince) / 1000) }, 'Kafka reached')
+    const created: string[] = []
+    let ready = 0
+    for (const p of planned) {
+      try {
+        if (await prepareTopic(p, created)) ready++
+      } catch (error) {
+        // Kafka went away mid-way: the topic is checked again at the next recheck, and on first use.
+        failedChecks.set(p.topic, p)
+        logger.warn({ err: error, topic: p.topic }, 'could not check this topic at start-up; will retry')
+      }
+    }
+    if (created.length > 0) logger.info({ topics: created, partitions: options.partitions }, 'created topics')
     resolvePrepared()
     options.onReachable()
+    logger.info({ topics: planned.length, ready, held: planned.length - ready }, 'topics and schemas checked')
     await warnUnderReplicated(planned.map((p) => p.topic))
-    try {
-      // Once per subject at start-up: the cached id is checked against the registry (which may have been rebuilt).
-      for (const { topic, schemaText } of planned) await schemaIds.verify(`${topic}-value`, schemaText)
-      logger.info({ topics: planned.length }, 'topics and schemas ready')
-    } catch (error) {
-      // Ids are fetched again on first use; until then those events wait in the spool.
-      logger.warn({ err: error }, 'could not register every schema at start-up; will retry on first use')
-    }
+    scheduleRecheck()
+  }
+
+  function scheduleRecheck(): void {
+    if (stopped) return
+    retry = setTimeout(() => {
+      void (async () => {
+        for (const p of [...failedChecks.values()]) await prepareTopic(p, []).catch(() => false)
+        scheduleRecheck()
+      })()
+    }, recheckMs)
+    retry.unref()
   }
 
   /** A topic below its min.insync.replicas refuses every acks=all produce: say so at start-up, not at the first 202. */
   async function warnUnderReplicated(topics: string[]): Promise<void> {
     if (kafka.underReplicated === undefined) return
     try {
-      for (const p of await kafka.underReplicated(topics)) {
+      for (const p of await kafka.underReplicated(topics.filter((t) => holds.get(t) === undefined))) {
         logger.warn(p, 'topic partition has fewer in-sync replicas than its min.insync.replicas: acks=all produce calls to it fail, and its events wait in the spool')
       }
     } catch (error) {

@@ -68,9 +68,10 @@ export function registerIngestRoutes(app: FastifyInstance, { pipeline, metrics, 
             receivedAt: new Date(request.receivedAtMs),
             userAgent: request.headers['user-agent'],
           })
-          metrics.requests.inc({ source: source.id, outcome: outcome.status })
-          if (outcome.status === 'rejected') {
-            return reply.code(400).send({ status: 'rejected', event_id: outcome.eventId, error: ErrorCodes.BAD_INPUT, reason: outcome.reason, dead_letter: outcome.stored })
+          metrics.requests.inc({ source: source.id, outcome: outcome.status === 'too_many' ? 'too_large' : outcome.status })
+          if (outcome.status === 'rejected' || outcome.status === 'too_many') {
+            const [code, error] = outcome.status === 'rejected' ? [400, ErrorCodes.BAD_INPUT] : [413, ErrorCodes.TOO_MANY_RECORDS]
+            return reply.code(code).send({ status: 'rejected', event_id: outcome.eventId, error, reason: outcome.reason, dead_letter: outcome.stored })
           }
           if (outcome.status === 'filtered') {
             return reply.code(200).send({ status: 'filtered', event_id: outcome.eventId, reason: outcome.reason })

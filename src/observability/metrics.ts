@@ -13,6 +13,13 @@ export type RequestOutcome =
   | 'rate_limited'
   | 'unavailable'
 
+export interface SpoolReading {
+  entries: number
+  bytes: number
+  /** Entries waiting in each held topic's lane. */
+  held?: { topic: string; entries: number }[]
+}
+
 export interface Metrics {
   registry: Registry
   requests: Counter<'source' | 'outcome'>
@@ -23,23 +30,27 @@ export interface Metrics {
   batchSeconds: Histogram
   unconvertible: Counter<'source'>
   kafkaUp: Gauge
+  heldEntries: Gauge<'topic'>
   spoolEntries: Gauge
   spoolBytes: Gauge
   replayed: Counter
   /** Records replayed, by kind: spool (serve's drainer), deadletter and rejected (the replay commands). */
   replays: Counter<'kind'>
   deadLetters: Counter<'source'>
-  spoolBlocked: Gauge<'reason'>
+  /** 1 per topic held for an operator, with the reason (authorization, topic_missing, registry_refused). */
+  topicHeld: Gauge<'topic' | 'reason'>
+  /** Spool writes that failed, by reason (full, io). */
+  spoolWriteFailures: Counter<'reason'>
   schemaRefused: Gauge<'subject'>
   /** Where the spool gauges read from at each scrape. */
-  observeSpool(read: () => { entries: number; bytes: number }): void
+  observeSpool(read: () => SpoolReading): void
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry()
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'bridge_process_' })
   const registers = [registry]
-  let readSpool = (): { entries: number; bytes: number } => ({ entries: 0, bytes: 0 })
+  let readSpool = (): SpoolReading => ({ entries: 0, bytes: 0 })
   return {
     observeSpool(read) {
       readSpool = read
@@ -109,9 +120,25 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       labelNames: ['subject'],
       registers,
     }),
-    spoolBlocked: new Gauge({
-      name: 'bridge_spool_blocked',
-      help: '1 while the spool is held by a refusal an operator must fix, by reason (kafka_authorization, registry_refused).',
+    topicHeld: new Gauge({
+      name: 'bridge_topic_held',
+      help: '1 while a topic is held for an operator (its events wait in the spool, every other topic flows), by topic and reason (authorization, topic_missing, registry_refused).',
+      labelNames: ['topic', 'reason'],
+      registers,
+    }),
+    heldEntries: new Gauge({
+      name: 'bridge_topic_held_entries',
+      help: "Requests waiting in a held topic's lane of the spool, by topic.",
+      labelNames: ['topic'],
+      registers,
+      collect() {
+        this.reset()
+        for (const lane of readSpool().held ?? []) this.set({ topic: lane.topic }, lane.entries)
+      },
+    }),
+    spoolWriteFailures: new Counter({
+      name: 'bridge_spool_write_failures_total',
+      help: 'Spool writes that failed, by reason (full: spool.maxBytes reached; io: the disk refused it). Such an event is tried on Kafka, else answered 503.',
       labelNames: ['reason'],
       registers,
     }),

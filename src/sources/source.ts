@@ -10,6 +10,8 @@ export interface IngestContext<S extends SourceConfig = SourceConfig> {
   userAgent?: string | undefined
   /** A new UUID per call: event ids and batch ids. */
   newId: () => string
+  /** Records one request may become (http.maxRecordsPerRequest): over it, throw TOO_MANY_RECORDS before building them. */
+  maxRecords?: number
 }
 
 export type IngestResult =

@@ -5,6 +5,14 @@ export const FRAME_HEADER_BYTES = 8
 /** No single request comes near this; a larger length field means garbage, not a huge entry. */
 export const MAX_FRAME_PAYLOAD = 256 * 1024 * 1024
 
+/**
+ * The largest frame a request can need: a DV2000 record holds its message twice (typed and as sent) and a dead
+ * letter the whole body; a Servio record's headers, key and body take well under 1 KiB.
+ */
+export function largestFrameBytes(bodyLimitBytes: number, maxRecordsPerRequest: number): number {
+  return Math.max(3 * bodyLimitBytes, maxRecordsPerRequest * 1024) + 64 * 1024
+}
+
 export interface SpooledRecord {
   topic: string
   key: string

@@ -2,6 +2,7 @@
 import { copyFile, open, truncate, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fsyncDir, listSegments, readCursor, scanSegment, segmentName } from './segments.js'
+import type { SpoolEntry } from './frame.js'
 import type { Segment, SpoolState } from './state.js'
 
 /** A new segment for writing, its directory entry fsynced: the file must survive a crash as well as its bytes. */
@@ -26,7 +27,7 @@ export async function openSegment(state: SpoolState): Promise<NonNullable<SpoolS
  * Scans what a previous run left: deletes segments before the cursor, cuts a torn tail of the last segment,
  * sets a corrupt middle aside (a .corrupt copy), and counts what is undelivered.
  */
-export async function recoverSegments(state: SpoolState): Promise<void> {
+export async function recoverSegments(state: SpoolState, onEntry?: (entry: SpoolEntry) => void): Promise<void> {
   const { dir, logger } = state
   const found = await listSegments(dir)
   const saved = await readCursor(dir)
@@ -41,7 +42,7 @@ export async function recoverSegments(state: SpoolState): Promise<void> {
       continue
     }
     const from = file.seq === state.cursor.seq ? Math.min(state.cursor.offset, file.size) : 0
-    const scan = await scanSegment(file.path, from)
+    const scan = await scanSegment(file.path, from, onEntry)
     let size = file.size
     if (scan.problem !== undefined) {
       if (index === found.length - 1) {

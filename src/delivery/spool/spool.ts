@@ -3,7 +3,7 @@ import { BridgeError, ErrorCodes, isBridgeError } from '../../errors.js'
 import type { Logger } from '../../observability/logger.js'
 import { createAppender } from './appender.js'
 import { ensureDir } from './ensure-dir.js'
-import { encodeFrame, type SpoolEntry } from './frame.js'
+import { encodeFrame, FRAME_HEADER_BYTES, MAX_FRAME_PAYLOAD, type SpoolEntry } from './frame.js'
 import { lockSpool, type SpoolLock } from './lock.js'
 import { readBatch, type SpoolBatch } from './reader.js'
 import { dropDelivered, recoverSegments } from './segment-files.js'
@@ -19,6 +19,10 @@ export interface SpoolOptions {
   /** A segment is closed for writing past this size; it is deleted once every entry in it is delivered. */
   segmentBytes?: number
   logger: Logger
+  /** Bytes other spools keep under the same maxBytes (the held lanes beside the main spool). */
+  usedElsewhere?: () => number
+  /** False for a spool inside another's folder, whose OS lock covers it (a held lane). */
+  lock?: boolean
 }
 
 export interface Spool {
@@ -31,6 +35,10 @@ export interface Spool {
   readonly bytes: number
   /** Bytes on disk and being written: what maxBytes bounds. */
   readonly usedBytes: number
+  /** Records of `topic` accepted and not yet acknowledged as delivered: a newer record of it must queue behind. */
+  pendingOf(topic: string): number
+  /** Topics with records waiting. */
+  pendingTopics(): string[]
   /** The oldest undelivered entries that are durable, up to `maxRecords` records (at least one entry). */
   read(maxRecords: number): Promise<SpoolBatch | undefined>
   /** Marks a batch from read() delivered; deletes segments left with nothing to deliver. */
@@ -48,8 +56,17 @@ export function createSpool(options: SpoolOptions): Spool {
   const segmentBytes = options.segmentBytes ?? Math.max(64 * 1024, Math.min(DEFAULT_SEGMENT_BYTES, Math.floor(maxBytes / 8)))
   const state = createSpoolState(dir, segmentBytes, logger)
   const appender = createAppender(state)
+  const usedElsewhere = options.usedElsewhere ?? (() => 0)
   let closed = true
   let lock: SpoolLock | undefined
+  const pending = new Map<string, number>()
+  const count = (entry: SpoolEntry, sign: 1 | -1): void => {
+    for (const r of entry.records) {
+      const left = (pending.get(r.topic) ?? 0) + sign
+      if (left === 0) pending.delete(r.topic)
+      else pending.set(r.topic, left)
+    }
+  }
 
   return {
     get entries() {
@@ -61,19 +78,23 @@ export function createSpool(options: SpoolOptions): Spool {
     get usedBytes() {
       return state.diskBytes + state.pendingBytes
     },
+    pendingOf: (topic) => pending.get(topic) ?? 0,
+    pendingTopics: () => [...pending.keys()],
 
     async open() {
       // Before anything in the folder is read or cut: another bridge may be writing there.
-      lock = await ensureDir(dir)
-        .then(() => lockSpool(dir))
-        .catch((error: unknown) => {
-          if (isBridgeError(error)) throw error
-          throw spoolFailed(`cannot use the spool folder ${dir}: ${(error as Error).message}`, error)
-        })
       try {
-        await recoverSegments(state)
+        await ensureDir(dir)
+        if (options.lock !== false) lock = await lockSpool(dir)
       } catch (error) {
-        await lock.release()
+        if (isBridgeError(error)) throw error
+        throw spoolFailed(`cannot use the spool folder ${dir}: ${(error as Error).message}`, error)
+      }
+      pending.clear()
+      try {
+        await recoverSegments(state, (entry) => count(entry, 1))
+      } catch (error) {
+        await lock?.release()
         lock = undefined
         throw error
       }
@@ -83,14 +104,21 @@ export function createSpool(options: SpoolOptions): Spool {
     append(entry) {
       if (closed) return Promise.reject(new BridgeError(ErrorCodes.SHUTTING_DOWN, 'the spool is closed'))
       const frame = encodeFrame(entry)
-      const used = state.diskBytes + state.pendingBytes
+      if (frame.length - FRAME_HEADER_BYTES > MAX_FRAME_PAYLOAD) {
+        return Promise.reject(new BridgeError(ErrorCodes.SPOOL_FAILED, `the entry takes ${frame.length} bytes, more than the spool can read back (${MAX_FRAME_PAYLOAD}); it was not stored`))
+      }
+      const used = state.diskBytes + state.pendingBytes + usedElsewhere()
       if (used + frame.length > maxBytes) {
         return Promise.reject(new BridgeError(ErrorCodes.SPOOL_FULL, `the spool is full (${used} of ${maxBytes} bytes in ${dir}); the event was not stored`))
       }
       state.pendingBytes += frame.length
       state.undeliveredBytes += frame.length
       state.entries++
-      return appender.append(frame)
+      count(entry, 1)
+      return appender.append(frame).catch((error: unknown) => {
+        count(entry, -1)
+        throw error
+      })
     },
 
     read(maxRecords) {
@@ -98,6 +126,7 @@ export function createSpool(options: SpoolOptions): Spool {
     },
 
     async ack(batch) {
+      for (const entry of batch.entries) count(entry, -1)
       state.cursor = batch.end
       state.entries -= batch.entries.length
       state.undeliveredBytes -= batch.bytes

@@ -1,4 +1,5 @@
 // The Servio source component: one record per (action, entity, id), filtered by the source's entities and actions.
+import { BridgeError, ErrorCodes } from '../../errors.js'
 import { packageSchema, recordHeaders, type BridgeRecord } from '../../records.js'
 import type { IngestResult, SourceComponent } from '../source.js'
 import { ENTITY_TOPICS, OTHER_TOPIC, topicOf } from './names.js'
@@ -47,6 +48,10 @@ export const servioSource: SourceComponent<ServioSourceConfig> = {
     const changes = parseServio(body)
     const batchId = context.newId()
     const produced = kept(changes, source)
+    const max = context.maxRecords ?? Number.POSITIVE_INFINITY
+    if (produced.length > max) {
+      throw new BridgeError(ErrorCodes.TOO_MANY_RECORDS, `the batch holds ${produced.length} changes, more than http.maxRecordsPerRequest (${max}) allows in one request`)
+    }
     // An all-null batch is not "filtered": there was nothing to filter, and it is answered as produced with 0 records.
     if (produced.length === 0 && changes.length > 0) {
       return { kind: 'filtered', eventId: batchId, reason: `none of the batch's ${changes.length} change(s) is in this source's ${filterText(source)}` }

@@ -53,6 +53,6 @@ export async function startBridge(config: BridgeConfig = testConfig()): Promise<
     config,
     url: `http://127.0.0.1:${address.port}`,
     prefix: config.topicPrefix,
-    close: () => app.close(),
+    close: async () => void (await app.close()),
   }
 }

@@ -1,4 +1,4 @@
-// The delivery policy: direct while Kafka answers in time, the spool otherwise and until it is empty; spooled records replayed by hash.
+// The delivery policy, from state: direct while Kafka answers and nothing of a request's topics waits; else the spool; never latched.
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
@@ -11,6 +11,7 @@ import { createSchemaTexts } from '../../../src/delivery/spool/schema-texts.js'
 import { createSpool, type Spool } from '../../../src/delivery/spool/spool.js'
 import type { OutboundRecord, PreparedRecord, SchemaRef } from '../../../src/delivery/types.js'
 import { BridgeError, ErrorCodes } from '../../../src/errors.js'
+import { mountSmallDisk, type SmallDisk } from '../../support/small-disk.js'
 import { capturingLogger, drainAll, silent, tempDirs } from './spool-fixtures.js'
 
 const dirs = tempDirs()
@@ -67,22 +68,30 @@ function manualBatcher() {
   return { batcher, calls, failQueued }
 }
 
-async function setup(options: { batcher: Batcher; schemaIds: Pick<SchemaIds, 'cachedId' | 'idFor'>; ackTimeoutMs?: number; maxBytes?: number; known?: SchemaRef[] } & Partial<DelivererOptions>) {
-  const dir = await dirs.make('deliverer-')
+async function setup(
+  options: { batcher: Batcher; schemaIds: Pick<SchemaIds, 'cachedId' | 'idFor'>; ackTimeoutMs?: number; maxBytes?: number; known?: SchemaRef[]; dir?: string } & Partial<DelivererOptions>,
+) {
+  const dir = options.dir ?? (await dirs.make('deliverer-'))
   const spool = createSpool({ dir, maxBytes: options.maxBytes ?? 1 << 20, logger: silent() })
   spools.push(spool)
   await spool.open()
   const schemaTexts = createSchemaTexts(dir, options.known ?? [EVENT, CHANGE])
   let spooledCalls = 0
+  // Kafka's last answer as the app's watch keeps it: the deliverer reports what it saw go unanswered.
+  const kafka = { up: true }
+  const held = new Set<string>()
   const deliverer = createDeliverer({
     spool,
     schemaTexts,
     ackTimeoutMs: options.ackTimeoutMs ?? 5_000,
     logger: options.logger ?? silent(),
     onSpooled: () => spooledCalls++,
+    kafkaAnswers: () => kafka.up,
+    onKafkaUnanswered: () => (kafka.up = false),
+    topicWaits: (topic) => held.has(topic),
     ...options,
   })
-  return { dir, spool, deliverer, schemaTexts, spooled: () => spooledCalls }
+  return { dir, spool, deliverer, schemaTexts, spooled: () => spooledCalls, kafka, held }
 }
 
 /** The spooled entries' event ids, in spool order (reads without acking). */
@@ -122,7 +131,6 @@ describe('deliverer: direct', () => {
     calls[0]!.resolve()
     await expect(result).resolves.toBe('delivered')
     expect(idFor).not.toHaveBeenCalled()
-    expect(deliverer.mode).toBe('direct')
     expect(spool.entries).toBe(0)
     expect(spooled()).toBe(0)
   })
@@ -145,12 +153,12 @@ describe('deliverer: into the spool', () => {
     const { batcher, calls, failQueued } = manualBatcher()
     const { ids } = idsForAll()
     const { logger, lines } = capturingLogger()
-    const { deliverer, spool, dir, spooled } = await setup({ batcher, schemaIds: ids, logger })
+    const { deliverer, spool, dir, spooled, kafka } = await setup({ batcher, schemaIds: ids, logger })
     const first = deliverer.deliver([prepared(1), prepared(2, CHANGE, 'servio.bookings')], new Date(1_234))
     const outage = new BridgeError(ErrorCodes.KAFKA_UNAVAILABLE, 'broker away', { retriable: true })
     calls[0]!.reject(outage)
     await expect(first).resolves.toBe('spooled')
-    expect(deliverer.mode).toBe('spooling')
+    expect(kafka.up).toBe(false)
     expect(failQueued).toHaveBeenCalledWith(outage)
     expect(spooled()).toBe(1)
 
@@ -167,7 +175,8 @@ describe('deliverer: into the spool', () => {
     expect(await readFile(join(dir, 'schemas', `${EVENT.hash}.avsc`), 'utf8')).toBe(EVENT.text)
     expect(await readFile(join(dir, 'schemas', `${CHANGE.hash}.avsc`), 'utf8')).toBe(CHANGE.text)
 
-    // Kafka is back, but the spool is not empty: a new request must queue behind it.
+    // Kafka is back, but records of the topic wait in the spool: a new request must queue behind them.
+    kafka.up = true
     const second = deliverer.deliver([prepared(3)], new Date(2_000))
     await expect(second).resolves.toBe('spooled')
     expect(calls).toHaveLength(1)
@@ -179,7 +188,7 @@ describe('deliverer: into the spool', () => {
   it('spools a request Kafka does not acknowledge within ackTimeoutMs, and fails what queued behind it', async () => {
     const { batcher, calls, failQueued } = manualBatcher()
     const { ids } = idsForAll()
-    const { deliverer, spool } = await setup({ batcher, schemaIds: ids, ackTimeoutMs: 30 })
+    const { deliverer, spool, kafka } = await setup({ batcher, schemaIds: ids, ackTimeoutMs: 30 })
     const started = Date.now()
     const result = await deliverer.deliver([prepared(1)], new Date())
     expect(result).toBe('spooled')
@@ -187,12 +196,13 @@ describe('deliverer: into the spool', () => {
     expect(calls).toHaveLength(1) // the send goes on; if it lands, the replay is a duplicate
     expect(failQueued).toHaveBeenCalledTimes(1)
     expect((failQueued.mock.calls[0]![0] as BridgeError).code).toBe(ErrorCodes.KAFKA_UNAVAILABLE)
-    expect(deliverer.mode).toBe('spooling')
+    expect(kafka.up).toBe(false)
     expect(await spooledIds(spool)).toEqual(['e-1'])
-    // A late acknowledgement changes nothing.
+    // A late acknowledgement does not let a newer record of the topic overtake the spooled one.
     calls[0]!.resolve()
-    await tick()
-    expect(deliverer.mode).toBe('spooling')
+    kafka.up = true
+    await expect(deliverer.deliver([prepared(4)], new Date())).resolves.toBe('spooled')
+    expect(await spooledIds(spool)).toEqual(['e-1', 'e-4'])
   })
 
   it('spools without touching the batcher when the registry is down and an id is not cached', async () => {
@@ -202,7 +212,6 @@ describe('deliverer: into the spool', () => {
     const { deliverer, spool, spooled } = await setup({ batcher, schemaIds: ids })
     await expect(deliverer.deliver([prepared(1)], new Date())).resolves.toBe('spooled')
     expect(calls).toHaveLength(0)
-    expect(deliverer.mode).toBe('spooling')
     expect(spooled()).toBe(1)
     expect(await spooledIds(spool)).toEqual(['e-1'])
   })
@@ -215,7 +224,6 @@ describe('deliverer: into the spool', () => {
     calls[0]!.reject(new BridgeError(ErrorCodes.KAFKA_REJECTED, 'record too large'))
     await expect(result).resolves.toBe('spooled')
     expect(failQueued).toHaveBeenCalledTimes(1)
-    expect(deliverer.mode).toBe('spooling')
     expect(await spooledIds(spool)).toEqual(['e-1'])
 
     const registry = fakeSchemaIds({})
@@ -228,7 +236,7 @@ describe('deliverer: into the spool', () => {
     const bug = new BridgeError(ErrorCodes.ENCODING_FAILED, 'a source emitted a value its schema does not fit')
     calls.at(-1)!.reject(bug)
     await expect(pending).rejects.toBe(bug)
-    expect(third.deliverer.mode).toBe('direct')
+    expect(third.kafka.up).toBe(true)
     expect(third.spool.entries).toBe(0)
   })
 
@@ -244,29 +252,48 @@ describe('deliverer: into the spool', () => {
     expect(spool.entries).toBe(0)
   })
 
-  it('goes direct again after resume() once the spool is empty, but not while it holds anything', async () => {
+  it('goes direct again for a topic once its spooled records are delivered and Kafka answers; other topics go direct meanwhile', async () => {
     const { batcher, calls } = manualBatcher()
     const { ids } = idsForAll()
-    const { deliverer, spool } = await setup({ batcher, schemaIds: ids })
+    const { deliverer, spool, kafka } = await setup({ batcher, schemaIds: ids })
     const first = deliverer.deliver([prepared(1)], new Date())
     calls[0]!.reject(new BridgeError(ErrorCodes.KAFKA_UNAVAILABLE, 'away', { retriable: true }))
     await expect(first).resolves.toBe('spooled')
-
-    deliverer.resume()
-    expect(deliverer.mode).toBe('direct')
-    // Still one entry to replay: stay behind it whatever the mode says.
+    // While Kafka does not answer, every request goes to the spool at once, without waiting for it.
     await expect(deliverer.deliver([prepared(2)], new Date())).resolves.toBe('spooled')
     expect(calls).toHaveLength(1)
 
-    expect(await drainAll(spool)).toEqual(['e-1', 'e-2'])
-    deliverer.resume()
-    const direct = deliverer.deliver([prepared(3)], new Date())
+    kafka.up = true
+    // Records of the topic still to replay: stay behind them.
+    await expect(deliverer.deliver([prepared(3)], new Date())).resolves.toBe('spooled')
+    expect(calls).toHaveLength(1)
+    // A topic with nothing spooled goes direct.
+    const other = deliverer.deliver([prepared(4, CHANGE, 'servio.bookings')], new Date())
     expect(calls).toHaveLength(2)
     calls[1]!.resolve()
+    await expect(other).resolves.toBe('delivered')
+
+    expect(await drainAll(spool)).toEqual(['e-1', 'e-2', 'e-3'])
+    const direct = deliverer.deliver([prepared(5)], new Date())
+    expect(calls).toHaveLength(3)
+    calls[2]!.resolve()
     await expect(direct).resolves.toBe('delivered')
   })
 
-  it('spools a request whose ids came from the registry after the mode changed meanwhile (stays behind what was spooled)', async () => {
+  it('spools a held topic (or one whose lane holds records) without trying Kafka, while other topics go direct', async () => {
+    const { batcher, calls } = manualBatcher()
+    const { ids } = idsForAll()
+    const { deliverer, spool, held } = await setup({ batcher, schemaIds: ids })
+    held.add('servio.bookings')
+    await expect(deliverer.deliver([prepared(1, CHANGE, 'servio.bookings')], new Date())).resolves.toBe('spooled')
+    expect(calls).toHaveLength(0)
+    const direct = deliverer.deliver([prepared(2)], new Date())
+    calls[0]!.resolve()
+    await expect(direct).resolves.toBe('delivered')
+    expect(await spooledIds(spool)).toEqual(['e-1'])
+  })
+
+  it('spools a request whose ids came from the registry after Kafka failed meanwhile', async () => {
     const { batcher, calls } = manualBatcher()
     const { ids, idFor } = idsForAll()
     let answer: (id: number) => void = () => undefined
@@ -378,7 +405,64 @@ describe('deliverer: sendSpooled', () => {
     const { deliverer } = await setup({ batcher, schemaIds: slow, ackTimeoutMs: 30 })
     await expect(deliverer.deliver([prepared(1)], new Date())).resolves.toBe('spooled')
     expect(calls).toHaveLength(0)
-    expect(deliverer.mode).toBe('spooling')
     answer(42)
+  })
+})
+
+describe('deliverer: a spool that cannot write (a real full disk) never latches', () => {
+  const disks: SmallDisk[] = []
+  afterEach(async () => {
+    await Promise.all(spools.splice(0).map((s) => s.close().catch(() => undefined)))
+    for (const disk of disks.splice(0)) disk.unmount()
+  })
+
+  it('tries Kafka when the spool refuses a request that only a Kafka timeout sent there, reports the failure, and recovers', async () => {
+    const disk = mountSmallDisk(256 * 1024)
+    disks.push(disk)
+    const { batcher, calls } = manualBatcher()
+    const { ids } = idsForAll()
+    const failures: BridgeError[] = []
+    const { deliverer, kafka } = await setup({ batcher, schemaIds: ids, dir: disk.dir, ackTimeoutMs: 60_000, onSpoolWriteFailed: (e) => failures.push(e) })
+    disk.fill()
+    // A Kafka stall was seen: requests go to the spool first, which cannot write.
+    kafka.up = false
+    const first = deliverer.deliver([prepared(1)], new Date())
+    await vi.waitFor(() => expect(calls).toHaveLength(1))
+    calls[0]!.resolve()
+    await expect(first).resolves.toBe('delivered')
+    expect(failures.map((e) => e.code)).toEqual([ErrorCodes.SPOOL_FAILED])
+    expect(deliverer.spoolWriteError?.message).toMatch(/could not write/)
+
+    // The next request is tried again on both: the spool first (Kafka's last answer), then Kafka.
+    const second = deliverer.deliver([prepared(2)], new Date())
+    await vi.waitFor(() => expect(calls).toHaveLength(2))
+    calls[1]!.reject(new BridgeError(ErrorCodes.KAFKA_UNAVAILABLE, 'away', { retriable: true }))
+    // Neither took it: 503 (SPOOL_FAILED), and nothing is latched.
+    await expect(second).rejects.toMatchObject({ code: ErrorCodes.SPOOL_FAILED })
+
+    await disk.free()
+    await expect(deliverer.deliver([prepared(3)], new Date())).resolves.toBe('spooled')
+    expect(deliverer.spoolWriteError).toBeUndefined()
+  })
+
+  it('refuses (503) rather than let a request overtake spooled records of its topic when the spool cannot take it', async () => {
+    const disk = mountSmallDisk(256 * 1024)
+    disks.push(disk)
+    const { batcher, calls } = manualBatcher()
+    const { ids } = idsForAll()
+    const { deliverer, spool, kafka } = await setup({ batcher, schemaIds: ids, dir: disk.dir })
+    kafka.up = false
+    await expect(deliverer.deliver([prepared(1)], new Date())).resolves.toBe('spooled')
+    disk.fill()
+    kafka.up = true
+    // Larger than what is left of the segment's last page: the disk must find room for it, and has none.
+    const large = { ...prepared(2), body: Buffer.alloc(16 * 1024, 2) }
+    await expect(deliverer.deliver([large], new Date())).rejects.toMatchObject({ code: ErrorCodes.SPOOL_FAILED })
+    expect(calls).toHaveLength(0)
+    // Another topic, with nothing spooled, goes straight to Kafka.
+    const other = deliverer.deliver([prepared(3, CHANGE, 'servio.bookings')], new Date())
+    calls[0]!.resolve()
+    await expect(other).resolves.toBe('delivered')
+    expect(await spooledIds(spool)).toEqual(['e-1'])
   })
 })

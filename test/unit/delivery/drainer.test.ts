@@ -1,4 +1,4 @@
-// The drainer: replays the spool in order, acks only what was delivered, backs off, sets aside what Kafka refuses, stops.
+// The drainer: replays the spool in order, acks only what was delivered, backs off, sets aside what Kafka refuses, moves held topics aside, stops.
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createDrainer, type Drainer, type DrainerOptions } from '../../../src/delivery/drainer.js'
 import type { SpoolEntry } from '../../../src/delivery/spool/frame.js'
@@ -59,6 +59,8 @@ function memorySpool(initial: SpoolEntry[], options: { yieldOnRead?: boolean } =
     async oldestReceivedAt() {
       return queue[0]?.receivedAt
     },
+    pendingOf: (topic) => queue.reduce((n, e) => n + e.records.filter((r) => r.topic === topic).length, 0),
+    pendingTopics: () => [...new Set(queue.flatMap((e) => e.records.map((r) => r.topic)))],
     async close() {},
   }
   return { spool, calls, queue }
@@ -187,7 +189,7 @@ describe('drainer', () => {
     expect(empty).toBe(1)
     // One warning for the outage, not one per attempt; and one line when it is over.
     expect(lines.filter((l) => l['msg'] === 'replaying the spool failed; retrying with backoff')).toHaveLength(1)
-    expect(lines.filter((l) => l['msg'] === 'spool drained: delivering straight to Kafka again')).toHaveLength(1)
+    expect(lines.filter((l) => l['msg'] === 'spool drained')).toHaveLength(1)
   })
 
   it('sets aside only the record Kafka refuses for good, delivers the rest of its batch in order, and goes on', async () => {
@@ -277,28 +279,21 @@ describe('drainer', () => {
     expect(delivered).toEqual(['e-0', 'e-1', 'e-0', 'e-1', 'e-2', 'e-3'])
   })
 
-  it('holds the spool on an authorisation error or a registry refusal, says why, and flows again once it is fixed', async () => {
+  it('in a held lane (no divert): waits on a refusal only an operator can fix, reports each one, and flows again once it is fixed', async () => {
     const spool = await realSpool(3)
     const setAside = vi.fn(async () => undefined)
     const sent: string[] = []
-    const blockedStates: (string | undefined)[] = []
+    const reported: unknown[] = []
     let refusals = 0
     let empty = 0
     const denied = new BridgeError(ErrorCodes.KAFKA_UNAUTHORIZED, 'Kafka denied producing (TOPIC_AUTHORIZATION_FAILED)')
     const incompatible = new BridgeError(ErrorCodes.REGISTRY_REJECTED, 'incompatible with the subject')
-    const { logger, lines } = capturingLogger()
     const d = drainer({
       spool,
-      logger,
-      classify: (error) =>
-        error === denied ? { kind: 'blocked', reason: 'kafka_authorization' } : error === incompatible ? { kind: 'blocked', reason: 'registry_refused' } : { kind: 'final' },
-      onBlocked: (blocked) => blockedStates.push(blocked?.reason),
+      classify: (error) => (error === denied || error === incompatible ? { kind: 'blocked' } : { kind: 'final' }),
+      onBlocked: (error) => reported.push(error),
       send: async (entries) => {
-        if (refusals < 6) {
-          refusals++
-          if (refusals === 3) expect(d.blocked).toMatchObject({ reason: 'kafka_authorization', message: denied.message })
-          throw refusals <= 3 ? denied : incompatible
-        }
+        if (refusals < 4) throw ++refusals <= 2 ? denied : incompatible
         sent.push(...idsOf(entries))
       },
       setAside,
@@ -306,13 +301,71 @@ describe('drainer', () => {
     })
     d.kick()
     await until(() => empty > 0, 'onEmpty')
-    expect(refusals).toBe(6)
     expect(setAside).not.toHaveBeenCalled()
     expect(sent).toEqual(['e-0', 'e-1', 'e-2'])
-    expect(blockedStates).toEqual(['kafka_authorization', 'registry_refused', undefined])
-    expect(d.blocked).toBeUndefined()
-    // Loud once per reason, not once per retry.
-    expect(lines.filter((l) => l['level'] === 'error' && String(l['msg']).includes('the spool is held')).map((l) => l['reason'])).toEqual(['kafka_authorization', 'registry_refused'])
+    // Each refusal reported (the holds say it once per reason), then one undefined per batch that went through.
+    expect(reported.slice(0, 4)).toEqual([denied, denied, incompatible, incompatible])
+    expect(reported.slice(4).every((r) => r === undefined)).toBe(true)
+  })
+
+  it('with a divert: moves a held topic\'s records to its lane, in order, delivers every other topic, and acks the batch', async () => {
+    const topicOf = (n: number): string => (n % 2 === 0 ? 'dv2000.hospitality' : 'servio.guests')
+    const initial = Array.from({ length: 6 }, (_, n) => ({ ...entry(n), records: [{ ...entry(n).records[0]!, topic: topicOf(n) }] }))
+    const { spool, calls } = memorySpool(initial)
+    const denied = new BridgeError(ErrorCodes.KAFKA_UNAUTHORIZED, 'Kafka denied producing to servio.guests (TOPIC_AUTHORIZATION_FAILED)')
+    const held = new Set<string>()
+    const moved: { topic: string; ids: string[] }[] = []
+    const sent: string[][] = []
+    let empty = 0
+    const d = drainer({
+      spool,
+      maxBatchRecords: 4,
+      classify: (error) => (error === denied ? { kind: 'blocked' } : { kind: 'retry' }),
+      divert: {
+        wants: (topic) => held.has(topic),
+        hold: (topic, error) => (error === denied ? (held.add(topic), true) : false),
+        move: async (topic, entries) => void moved.push({ topic, ids: idsOf(entries) }),
+      },
+      send: async (entries) => {
+        if (entries.some((e) => e.records.some((r) => r.topic === 'servio.guests'))) throw denied
+        sent.push(idsOf(entries))
+      },
+      onEmpty: () => empty++,
+    })
+    d.kick()
+    await until(() => empty > 0, 'onEmpty')
+    // First batch (e-0..e-3): refused whole, split by topic: hospitality delivered, guests held and moved.
+    // Second batch (e-4, e-5): guests is held already, so e-5 is moved without a produce call.
+    expect(sent).toEqual([['e-0', 'e-2'], ['e-4']])
+    expect(moved).toEqual([
+      { topic: 'servio.guests', ids: ['e-1', 'e-3'] },
+      { topic: 'servio.guests', ids: ['e-5'] },
+    ])
+    expect(calls.filter((c) => c.startsWith('ack'))).toEqual(['ack e-0,e-1,e-2,e-3', 'ack e-4,e-5'])
+  })
+
+  it('with a divert: leaves the batch in the spool when a lane cannot take its records (a full disk), and retries it', async () => {
+    const { spool, calls } = memorySpool([entry(0)])
+    let moveFails = 1
+    const moved: string[] = []
+    let empty = 0
+    const d = drainer({
+      spool,
+      divert: {
+        wants: () => true,
+        hold: () => true,
+        move: async (_topic, entries) => {
+          if (moveFails-- > 0) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' })
+          moved.push(...idsOf(entries))
+        },
+      },
+      send: async () => undefined,
+      onEmpty: () => empty++,
+    })
+    d.kick()
+    await until(() => empty > 0, 'onEmpty')
+    expect(moved).toEqual(['e-0'])
+    expect(calls.filter((c) => c.startsWith('ack'))).toEqual(['ack e-0'])
   })
 
   it('calls onEmpty at once (synchronously with the check) on an empty spool, and ends', async () => {
@@ -335,8 +388,8 @@ describe('drainer', () => {
     const d = drainer({ spool, send, maxBatchRecords: 1, onEmpty: () => empty++ })
     d.kick()
     await until(() => send.mock.calls.length === 1, 'the first send')
+    // A second loop would start, and read, synchronously within kick().
     for (let i = 0; i < 5; i++) d.kick()
-    await new Promise((resolve) => setTimeout(resolve, 20))
     expect(send).toHaveBeenCalledTimes(1)
     expect(calls.filter((c) => c.startsWith('read'))).toHaveLength(1)
     pending.shift()!()
@@ -360,9 +413,9 @@ describe('drainer', () => {
     // Had stop() waited for the 60 s backoff, the loop would still be running when the 20 s wait gave up.
     await d.stop(20_000)
     expect(d.running).toBe(false)
+    // With no loop running, no timer of its own is left to make another attempt.
     d.kick()
     expect(d.running).toBe(false)
-    await new Promise((resolve) => setTimeout(resolve, 10))
     expect(send).toHaveBeenCalledTimes(1)
     expect(calls.filter((c) => c.startsWith('ack'))).toEqual([])
     expect(empty).toBe(0)
@@ -378,8 +431,9 @@ describe('drainer', () => {
     await until(() => send.mock.calls.length === 1, 'the first send')
     await d.stop(20)
     finish()
-    await new Promise((resolve) => setTimeout(resolve, 10))
     // The batch in flight is acked when it completes; nothing is read or sent after it.
+    await until(() => calls.includes('ack e-0'), 'the ack of the batch in flight')
+    await until(() => !d.running, 'the loop to end')
     expect(send).toHaveBeenCalledTimes(1)
     expect(calls).toEqual(['read 1', 'ack e-0'])
     expect(spool.entries).toBe(1)

@@ -29,8 +29,12 @@ describe('wrapKafkaError', () => {
     const denied = protocolError({ type: 'TOPIC_AUTHORIZATION_FAILED', code: 29, retriable: false, message: 'Not authorized to access topics: [Topic authorization failed]' })
     // An ACL mistake holds the spool for an operator instead of setting records aside.
     expect(wrapKafkaError(nonRetriable(denied), 'producing')).toMatchObject({ code: 'KAFKA_UNAUTHORIZED', retriable: false })
+    // A topic that does not exist holds that topic (the batcher still resends it within its window: just created).
     const unknownTopic = protocolError({ type: 'UNKNOWN_TOPIC_OR_PARTITION', code: 3, retriable: true, message: 'unknown topic' })
-    expect(wrapKafkaError(unknownTopic, 'producing').retriable).toBe(true)
+    expect(wrapKafkaError(nonRetriable(unknownTopic), 'producing')).toMatchObject({ code: 'KAFKA_TOPIC_MISSING', retriable: false })
+    // One error per topic, gathered by an admin call: the refusal is found inside.
+    const aggregate = Object.assign(new Error('create topics failed'), { name: 'KafkaJSAggregateError', errors: [denied] })
+    expect(wrapKafkaError(aggregate, 'creating topic t')).toMatchObject({ code: 'KAFKA_UNAUTHORIZED' })
   })
 })
 

@@ -45,7 +45,7 @@ function setup(
     logger: createLogger('debug', destination),
     metrics,
     pipeline,
-    readiness: async () => ({ ready: true, delivering: 'kafka', kafka: 'connected' }),
+    readiness: async () => ({ ready: true, delivering: 'kafka', kafka: 'connected', held: [], spool: { entries: 0, bytes: 0, usedBytes: 0, maxBytes: 1, writable: true } }),
   })
   return { app, calls, lines, metrics }
 }

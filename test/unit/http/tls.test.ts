@@ -28,7 +28,7 @@ function build(tls: Record<string, string>) {
     logger: createLogger('silent'),
     metrics: createMetrics({ defaultMetrics: false }),
     pipeline: { ingest: async () => ({ status: 'produced', eventId: 'e-tls', records: 1 }), plannedTopics: () => [] },
-    readiness: async () => ({ ready: true, delivering: 'kafka', kafka: 'connected' }),
+    readiness: async () => ({ ready: true, delivering: 'kafka', kafka: 'connected', held: [], spool: { entries: 0, bytes: 0, usedBytes: 0, maxBytes: 1, writable: true } }),
   })
 }
 
