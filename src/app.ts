@@ -7,6 +7,7 @@ import { loadSchemaFiles } from './avro/schemas.js'
 import type { BridgeConfig } from './config/schema.js'
 import { waitAtMost } from './deadline.js'
 import { createBatcher, type Batcher } from './delivery/batcher.js'
+import type { OutboundRecord } from './delivery/types.js'
 import { createDeliverer, type Deliverer } from './delivery/deliverer.js'
 import { createDrainer, type Drainer, type Failure } from './delivery/drainer.js'
 import { createTopicHolds, holdReasonOf, type TopicHolds } from './delivery/holds.js'
@@ -124,6 +125,21 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
     onChange: (up) => metrics.kafkaUp.set(up ? 1 : 0),
   })
   metrics.kafkaUp.set(0)
+  const observeBatch = (records: readonly OutboundRecord[], seconds: number, error?: unknown): void => {
+    metrics.batches.inc({ result: error === undefined ? 'ok' : 'error' })
+    metrics.batchRecords.observe(records.length)
+    metrics.batchSeconds.observe(seconds)
+    // A refusal is an answer too: Kafka is up, it just will not take these records.
+    kafkaWatch.observe(error === undefined || !isBridgeError(error) || !error.retriable)
+    if (error !== undefined) {
+      logger.debug({ err: error, records: records.length }, 'produce call failed')
+      return
+    }
+    if (records.length === 1) return void metrics.records.inc({ topic: records[0]!.topic })
+    const perTopic = new Map<string, number>()
+    for (const r of records) perTopic.set(r.topic, (perTopic.get(r.topic) ?? 0) + 1)
+    for (const [topic, count] of perTopic) metrics.records.inc({ topic }, count)
+  }
   const batcher = createBatcher({
     send: (records) => kafka.send(records),
     lingerMs: config.kafka.lingerMs,
@@ -132,22 +148,10 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
     // costs a resend, not a 202; what still fails then goes to the spool in time to answer 202 before ackTimeoutMs.
     retryWindowMs: config.kafka.ackTimeoutMs / 2,
     retriable: (error) => isBridgeError(error) && (error.retriable || error.code === ErrorCodes.KAFKA_TOPIC_MISSING),
-    onBatch(records, seconds, error) {
-      metrics.batches.inc({ result: error === undefined ? 'ok' : 'error' })
-      metrics.batchRecords.observe(records.length)
-      metrics.batchSeconds.observe(seconds)
-      // A refusal is an answer too: Kafka is up, it just will not take these records.
-      kafkaWatch.observe(error === undefined || !isBridgeError(error) || !error.retriable)
-      if (error !== undefined) {
-        logger.debug({ err: error, records: records.length }, 'produce call failed')
-        return
-      }
-      if (records.length === 1) return void metrics.records.inc({ topic: records[0]!.topic })
-      const perTopic = new Map<string, number>()
-      for (const r of records) perTopic.set(r.topic, (perTopic.get(r.topic) ?? 0) + 1)
-      for (const [topic, count] of perTopic) metrics.records.inc({ topic }, count)
-    },
+    onBatch: observeBatch,
   })
+  // Held lanes replay through a batcher of their own: a held topic's refused calls never make a direct request wait.
+  const laneBatcher = createBatcher({ send: (records) => kafka.send(records), lingerMs: 0, maxBatchRecords: config.kafka.maxBatchRecords, onBatch: observeBatch })
   const holds = createTopicHolds({
     logger,
     onChange(topic, hold) {
@@ -181,7 +185,7 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
     maxBytes: config.spool.maxBytes,
     mainUsedBytes: () => spool.usedBytes,
     holds,
-    send: (entries) => deliverer.sendSpooled(entries),
+    send: (entries) => deliverer.sendSpooled(entries, laneBatcher),
     setAside: keepRefused,
     classify: classifyReplayFailure,
     onReplayed: replayed,
@@ -229,19 +233,26 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
     refusedSubjects: () => schemaIds.refused,
   })
 
-  /** Replays while Kafka answers and something it can take waits, until the grace period ends. */
+  const http = buildHttp({ config, logger, metrics, pipeline, readiness, senderTypes: sources.types })
+
+  /**
+   * Replays while something Kafka can take waits, until the grace period ends or a replay attempt made during the
+   * stop fails (Kafka does not answer): what is left then stays in the spool for the next start.
+   */
   async function drainWhileKafkaAnswers(graceMs: number): Promise<void> {
     const until = performance.now() + graceMs
     const deliverable = (): number => spool.entries + heldLanes.deliverable
-    if (deliverable() === 0) return
-    logger.info({ entries: deliverable(), graceMs }, 'draining the spool to Kafka before stopping')
-    while (deliverable() > 0 && kafkaWatch.up && performance.now() < until) {
-      drainer?.kick()
+    if (deliverable() === 0 || graceMs === 0) return
+    logger.info({ entries: deliverable(), graceMs }, 'replaying the spool to Kafka before stopping')
+    const main = drainer!
+    const before = main.attempts
+    while (deliverable() > 0 && performance.now() < until && !(main.failing && main.attempts > before)) {
+      // Cuts a backoff short: the stop does not wait for the next scheduled attempt.
+      main.kick()
+      heldLanes.kickFlowing()
       await new Promise((resolve) => setTimeout(resolve, DRAIN_CHECK_MS))
     }
   }
-
-  const http = buildHttp({ config, logger, metrics, pipeline, readiness, senderTypes: sources.types })
 
   return {
     http,
@@ -278,7 +289,7 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
       await drainWhileKafkaAnswers(config.shutdownGraceMs)
       kafkaWatch.stop()
       await Promise.all([drainer?.stop(2_000), heldLanes.stop(2_000)])
-      if (!(await waitAtMost(batcher.flush(), FLUSH_LIMIT_MS))) logger.warn({ limitMs: FLUSH_LIMIT_MS }, 'Kafka did not take the last records in time; those acknowledged as spooled stay in the spool')
+      if (!(await waitAtMost(Promise.all([batcher.flush(), laneBatcher.flush()]), FLUSH_LIMIT_MS))) logger.warn({ limitMs: FLUSH_LIMIT_MS }, 'Kafka did not take the last records in time; those acknowledged as spooled stay in the spool')
       const left = spool.entries + heldLanes.waiting().reduce((n, lane) => n + lane.entries, 0)
       await spool.close()
       await heldLanes.close()

@@ -60,8 +60,9 @@ const DEFAULT_MAX_BATCH_BYTES = 768 * 1024
  * → sending again at once if anything queued meanwhile, else idle. One call at a time keeps per-key order
  * equal to the order requests were accepted. A large request is split over several calls (Kafka refuses a
  * partition's batch over its message size limit) and resolves when all of them are acknowledged.
- * A failed call rejects its requests and every request queued behind it, so that they can all take the
- * same fallback in the same order.
+ * A call that failed for an outage rejects its requests and every request queued behind it, so that they can
+ * all take the same fallback in the same order; one refused (an ACL, a missing topic) rejects with it only the
+ * queued requests that share one of its topics, and the others are sent next.
  */
 export function createBatcher(options: BatcherOptions): Batcher {
   const { send, lingerMs, maxBatchRecords, onBatch } = options
@@ -142,11 +143,19 @@ export function createBatcher(options: BatcherOptions): Batcher {
         }
       },
       (error: unknown) => {
+        for (const waiter of parts.keys()) fail(waiter, error)
+        const outage = (error as { retriable?: unknown } | null)?.retriable === true
+        const topics = new Set(records.map((r) => r.topic))
         const behind = queue
         queue = []
         queued = 0
-        for (const waiter of parts.keys()) fail(waiter, error)
-        for (const item of behind) fail(item.waiter, error)
+        for (const item of behind) {
+          if (outage || item.waiter.settled || item.records.some((r) => topics.has(r.topic))) fail(item.waiter, error)
+          else {
+            queue.push(item)
+            queued += item.records.length - item.next
+          }
+        }
       },
     )
     void sending.finally(() => {

@@ -12,8 +12,11 @@ import type { Spool } from './spool/spool.js'
 import type { OutboundRecord, PreparedRecord, RecordSink, Stored } from './types.js'
 
 export interface Deliverer extends RecordSink {
-  /** Drainer's half: the wire records for spooled entries (resolving schema ids, from disk if need be). */
-  sendSpooled(entries: SpoolEntry[]): Promise<void>
+  /**
+   * Drainer's half: the wire records for spooled entries (resolving schema ids, from disk if need be), through the
+   * deliverer's batcher or, for a held topic's lane, one of its own (its refusals then hold nothing else up).
+   */
+  sendSpooled(entries: SpoolEntry[], through?: Batcher): Promise<void>
   /** The last spool write failed (and none succeeded since): why, and when. */
   readonly spoolWriteError: { message: string; at: Date } | undefined
 }
@@ -88,9 +91,10 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
     }
     const appended = spool.append(entry)
     const schemasKept = Promise.all([...new Set(records.map((r) => r.schema))].map((s) => schemaTexts.keep(s)))
-    try {
-      await Promise.all([appended, schemasKept])
-    } catch (error) {
+    // Both settled before answering, so that no write of this request is still going on after its answer.
+    const failed = (await Promise.allSettled([appended, schemasKept])).find((r) => r.status === 'rejected')
+    if (failed !== undefined) {
+      const error: unknown = failed.reason
       const failure =
         isBridgeError(error) && (error.code === ErrorCodes.SPOOL_FULL || error.code === ErrorCodes.SPOOL_FAILED)
           ? error
@@ -172,12 +176,13 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
           outageLogged = true
           logger.warn({ err: error }, 'Kafka or the registry did not take the records: accepting into the local spool')
         }
-        // Requests still queued for Kafka follow this one into the spool, in their order.
-        batcher.failQueued(error)
+        // After an outage, requests still queued for Kafka follow this one into the spool, in their order (after a
+        // refusal the batcher has failed those of the same topics already).
+        if (outage) batcher.failQueued(error)
         return toSpool(records, receivedAt)
       }
     },
-    async sendSpooled(entries) {
+    async sendSpooled(entries, through = batcher) {
       const prepared: PreparedRecord[] = []
       for (const entry of entries) {
         for (const r of entry.records) {
@@ -188,7 +193,7 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
           prepared.push({ topic: r.topic, key: r.key, headers: r.headers, schema: { text, hash: r.schema }, body: r.body })
         }
       }
-      await batcher.deliver(wireIfKnown(prepared) ?? (await wire(prepared)))
+      await through.deliver(wireIfKnown(prepared) ?? (await wire(prepared)))
     },
   }
 }

@@ -46,6 +46,9 @@ export interface Drainer {
   /** Starts replaying if not already running, or cuts a backoff short. */
   kick(): void
   readonly running: boolean
+  /** Replay attempts made so far (delivered or failed), and whether the last one failed. */
+  readonly attempts: number
+  readonly failing: boolean
   /** Stops after the batch in progress (waiting for it at most `waitMs`); what is left stays spooled. */
   stop(waitMs: number): Promise<void>
 }
@@ -67,6 +70,8 @@ export function createDrainer(options: DrainerOptions): Drainer {
   let loop: Promise<void> | undefined
   let stopped = false
   let wake: (() => void) | undefined
+  let attempts = 0
+  let lastFailed = false
 
   /** Sends what may be sent, moves what is held, finds what is refused for good; throws when the batch must wait. */
   async function replay(batch: SpoolBatch): Promise<Replayed> {
@@ -139,6 +144,8 @@ export function createDrainer(options: DrainerOptions): Drainer {
       try {
         replayed = await replay(batch)
       } catch (caught) {
+        attempts++
+        lastFailed = true
         const error = caught instanceof OtherFailure ? caught.error : caught
         if (classify(error).kind === 'blocked') onBlocked?.(error)
         else if (!failing) logger.warn({ err: error, spooled: spool.entries }, 'replaying the spool failed; retrying with backoff')
@@ -147,6 +154,8 @@ export function createDrainer(options: DrainerOptions): Drainer {
         backoff = Math.min(maxBackoff, backoff * 2)
         continue
       }
+      attempts++
+      lastFailed = false
       await spool.ack(batch)
       onReplayed?.(replayed.delivered)
       onBlocked?.(undefined)
@@ -157,6 +166,12 @@ export function createDrainer(options: DrainerOptions): Drainer {
   return {
     get running() {
       return loop !== undefined
+    },
+    get attempts() {
+      return attempts
+    },
+    get failing() {
+      return lastFailed
     },
     kick() {
       if (stopped) return

@@ -33,6 +33,8 @@ export interface Lanes {
   append(topic: string, entries: SpoolEntry[]): Promise<void>
   /** A lane's hold was released elsewhere (the start-up checks): replay it now. */
   kick(topic: string): void
+  /** Cuts the backoff of every lane whose topic is not held short (a stop drains them). */
+  kickFlowing(): void
   /** Records waiting per topic. */
   waiting(): { topic: string; entries: number; bytes: number }[]
   /** Records waiting in lanes whose topic is not held: what a drain can still deliver. */
@@ -116,6 +118,9 @@ export function createLanes(options: LanesOptions): Lanes {
     },
     kick(topic) {
       lanes.get(topic)?.drainer.kick()
+    },
+    kickFlowing() {
+      for (const [topic, lane] of lanes) if (holds.get(topic) === undefined && lane.spool.entries > 0) lane.drainer.kick()
     },
     waiting() {
       return [...lanes].filter(([, lane]) => lane.spool.entries > 0).map(([topic, lane]) => ({ topic, entries: lane.spool.entries, bytes: lane.spool.bytes }))
