@@ -1,13 +1,11 @@
 // SPEC §5 on a bad day, against the real broker and registry: a full disk with a stalled Kafka, a topic an operator
 // must fix, a subject the registry refuses, and a SIGTERM with events in the spool. The bridge runs as a child process.
-import { randomUUID } from 'node:crypto'
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { afterEach, describe, expect, inject, it } from 'vitest'
 import { mountSmallDisk, type SmallDisk } from '../support/small-disk.js'
-import { freePort, startChild, waitDelivering, type ChildBridge } from './support/child-bridge.js'
+import { childSetup, startChild, waitDelivering, type ChildBridge, type ChildSetup } from './support/child-bridge.js'
 import { consume, createTopic } from './support/kafka.js'
 import { acknowledged, consumeIds, expectAllPresent, expectOrderPerKey, metric, send, STREAM_SECRET, type Sent } from './support/stream.js'
 import { stack } from './support/stack.js'
@@ -37,31 +35,7 @@ afterEach(async () => {
   stack('up')
 })
 
-interface Setup {
-  dir: string
-  prefix: string
-  config: (extra?: Record<string, unknown>) => Record<string, unknown>
-}
-
-async function setup(spoolDir?: string): Promise<Setup> {
-  const port = await freePort()
-  const dir = mkdtempSync(join(tmpdir(), 'bridge-bad-day-'))
-  const prefix = `bad-${randomUUID().slice(0, 8)}.`
-  return {
-    dir,
-    prefix,
-    config: (extra = {}) => ({
-      http: { host: '127.0.0.1', port },
-      kafka: { brokers: [inject('kafkaBrokers')], ackTimeoutMs: 1_500, probeIntervalMs: 1_000 },
-      schemaRegistry: { url: inject('schemaRegistryUrl') },
-      topicPrefix: prefix,
-      spool: { dir: spoolDir ?? join(dir, 'spool') },
-      log: { level: 'info' },
-      sources: [{ id: 'front-desk', type: 'dv2000', secrets: [STREAM_SECRET] }],
-      ...extra,
-    }),
-  }
-}
+const setup = (spoolDir?: string): Promise<ChildSetup> => childSetup('bad-day', STREAM_SECRET, spoolDir)
 
 async function start(config: Record<string, unknown>, dir: string): Promise<ChildBridge> {
   const child = await startChild(config, dir)

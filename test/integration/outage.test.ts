@@ -1,11 +1,9 @@
 // SPEC §5 against the real broker and registry, the bridge as a child process: outages and crashes lose no acknowledged event.
-import { randomUUID } from 'node:crypto'
 import { execFileSync } from 'node:child_process'
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, describe, expect, inject, it } from 'vitest'
-import { freePort, startChild, waitDelivering, type ChildBridge } from './support/child-bridge.js'
+import { afterEach, describe, expect, it } from 'vitest'
+import { childSetup, startChild, waitDelivering, type ChildBridge, type ChildSetup } from './support/child-bridge.js'
 import { runCli } from './support/cli.js'
 import { alterTopic, consume, createTopic } from './support/kafka.js'
 import { acknowledged, consumeIds, count, expectAllPresent, expectOrderPerKey, metric, send, STREAM_SECRET, waitFor, type Sent } from './support/stream.js'
@@ -23,33 +21,7 @@ afterEach(async () => {
   stack('up')
 })
 
-interface Setup {
-  port: number
-  dir: string
-  prefix: string
-  config: (extra?: Record<string, unknown>) => Record<string, unknown>
-}
-
-async function setup(): Promise<Setup> {
-  const port = await freePort()
-  const dir = mkdtempSync(join(tmpdir(), 'bridge-outage-'))
-  const prefix = `out-${randomUUID().slice(0, 8)}.`
-  return {
-    port,
-    dir,
-    prefix,
-    config: (extra = {}) => ({
-      http: { host: '127.0.0.1', port },
-      kafka: { brokers: [inject('kafkaBrokers')], ackTimeoutMs: 1_500, probeIntervalMs: 1_000 },
-      schemaRegistry: { url: inject('schemaRegistryUrl') },
-      topicPrefix: prefix,
-      spool: { dir: join(dir, 'spool') },
-      log: { level: 'info' },
-      sources: [{ id: 'front-desk', type: 'dv2000', secrets: [SECRET] }],
-      ...extra,
-    }),
-  }
-}
+const setup = (): Promise<ChildSetup> => childSetup('outage', SECRET)
 
 async function start(config: Record<string, unknown>, dir: string): Promise<ChildBridge> {
   const child = await startChild(config, dir)

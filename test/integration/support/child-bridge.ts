@@ -1,9 +1,12 @@
 // The bridge as a child process (node + tsx on src/main.ts), so tests can SIGKILL or SIGTERM it for real.
+import { randomUUID } from 'node:crypto'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
-import { writeFileSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { inject } from 'vitest'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 
@@ -74,4 +77,36 @@ export async function waitDelivering(url: string, want: 'kafka' | 'spool', timeo
     await new Promise((r) => setTimeout(r, 250))
   }
   throw new Error(`readyz never said delivering=${want}; last: ${JSON.stringify(last)}`)
+}
+
+export interface ChildSetup {
+  port: number
+  /** A temp folder for the config file and, unless given another, the spool. */
+  dir: string
+  /** A fresh topic prefix: the test reads only its own records. */
+  prefix: string
+  /** The child's config: one DV2000 source, a short ackTimeoutMs and probe interval; `extra` replaces whole keys. */
+  config: (extra?: Record<string, unknown>) => Record<string, unknown>
+}
+
+/** What a child-process test needs: a free port, a folder, a prefix and a config against the real stack. */
+export async function childSetup(name: string, secret: string, spoolDir?: string): Promise<ChildSetup> {
+  const port = await freePort()
+  const dir = mkdtempSync(join(tmpdir(), `bridge-${name}-`))
+  const prefix = `${name.slice(0, 4)}-${randomUUID().slice(0, 8)}.`
+  return {
+    port,
+    dir,
+    prefix,
+    config: (extra = {}) => ({
+      http: { host: '127.0.0.1', port },
+      kafka: { brokers: [inject('kafkaBrokers')], ackTimeoutMs: 1_500, probeIntervalMs: 1_000 },
+      schemaRegistry: { url: inject('schemaRegistryUrl') },
+      topicPrefix: prefix,
+      spool: { dir: spoolDir ?? join(dir, 'spool') },
+      log: { level: 'info' },
+      sources: [{ id: 'front-desk', type: 'dv2000', secrets: [secret] }],
+      ...extra,
+    }),
+  }
 }
