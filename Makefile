@@ -5,13 +5,14 @@ CONFIG ?= config/example.yaml
 BRIDGE_PID := var/run/bridge.pid
 BRIDGE_LOG := var/log/bridge.log
 
-.PHONY: help install build typecheck lint stack-up stack-down stack-status run stop test test-node24 test-cluster test-container image engine-up engine-down test-unit test-integration bench clean
+.PHONY: help install build typecheck lint stack-up stack-down stack-status run stop test test-node24 test-cluster test-container image engine-up engine-down test-unit test-integration bench bench-batch clean
 
 help:
 	@echo "make run      start Kafka + schema registry (local JVMs) and the bridge with $(CONFIG)"
 	@echo "make test     run every test: unit, integration (real broker and registry), failover (a real 3-broker cluster)"
 	@echo "make stop     stop the bridge started by make run;  make stack-down  stop Kafka and the registry"
 	@echo "make build    compile to dist/;  make bench  print throughput and latency numbers"
+	@echo "make bench-batch  what one maximum-size Servio batch costs the DV2000 events meanwhile"
 	@echo "make test-node24  every test again on Node 24 (CI runs it after make test)"
 	@echo "STACK_BROKERS=3 make stack-up   a three-broker KRaft cluster (9092, 9094, 9096) instead of one broker"
 	@echo "make test-cluster  failover tests against a three-broker cluster (19092-19097)"
@@ -102,6 +103,11 @@ test-integration: install stack-up
 # The bridge and a null fastify server side by side (benchmarks/compare.ts); benchmarks/ingest.ts measures the spool.
 bench: build stack-up
 	npx tsx benchmarks/compare.ts $(BENCH_ARGS)
+
+# One maximum-size Servio batch under a DV2000 stream: its answer, the event loop's longest delay, the longest DV2000
+# answer meanwhile, the bridge's peak RSS (benchmarks/big-batch.ts).
+bench-batch: build stack-up
+	npx tsx benchmarks/big-batch.ts $(BENCH_ARGS)
 
 clean:
 	rm -rf dist var

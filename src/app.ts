@@ -193,12 +193,17 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
     maxBatchRecords: config.kafka.maxBatchRecords,
   })
   const heldLanes = lanes
+  /** A produce refused as UNKNOWN_TOPIC while the topic is listed is a broker catching up, not a missing topic. */
+  async function holdUnlessListed(topic: string, error: unknown): Promise<boolean> {
+    if (holdReasonOf(error) === 'topic_missing' && (await kafka.topicExists(topic).catch(() => false))) return false
+    return holds.hold(topic, error)
+  }
   drainer = createDrainer({
     spool,
     send: (entries) => deliverer.sendSpooled(entries),
     setAside: keepRefused,
     classify: classifyReplayFailure,
-    divert: { wants: (topic) => heldLanes.wants(topic), hold: (topic, error) => holds.hold(topic, error), move: (topic, entries) => heldLanes.append(topic, entries) },
+    divert: { wants: (topic) => heldLanes.wants(topic), hold: holdUnlessListed, move: (topic, entries) => heldLanes.append(topic, entries) },
     onReplayed: replayed,
     logger,
     maxBatchRecords: config.kafka.maxBatchRecords,

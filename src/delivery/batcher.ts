@@ -53,7 +53,7 @@ export function recordBytes(record: OutboundRecord): number {
   return bytes
 }
 
-const DEFAULT_MAX_BATCH_BYTES = 768 * 1024
+const DEFAULT_MAX_BATCH_BYTES = 256 * 1024
 
 /**
  * States: idle (nothing queued) → lingering (timer armed) → sending (one call in flight; new requests queue)

@@ -11,8 +11,8 @@ export type { Failure } from './batch-refusals.js'
 export interface Divert {
   /** The topic is held, or its lane still holds records: its records must join the lane, behind them. */
   wants(topic: string): boolean
-  /** Holds the topic for this refusal; false if it is not one an operator must fix. */
-  hold(topic: string, error: unknown): boolean
+  /** Holds the topic for this refusal; false if it is not one an operator must fix (then the batch waits, as in an outage). */
+  hold(topic: string, error: unknown): Promise<boolean>
   /** Appends (fsynced) the topic's records to its lane, in order. */
   move(topic: string, entries: SpoolEntry[]): Promise<void>
 }
@@ -99,7 +99,7 @@ export function createDrainer(options: DrainerOptions): Drainer {
           const split = await splitByTopic(sendable, sender)
           refused.push(...split.refused)
           for (const [topic, held] of split.held) {
-            if (!divert!.hold(topic, held.error)) throw new OtherFailure(held.error)
+            if (!(await divert!.hold(topic, held.error))) throw new OtherFailure(held.error)
             for (const unit of held.units) divertUnit(topic, unit)
           }
         }

@@ -21,6 +21,8 @@ export interface KafkaEdge {
    * that holds it (KAFKA_UNAUTHORIZED, KAFKA_TOPIC_MISSING) or, when Kafka did not answer, as unavailable.
    */
   prepareTopic(topic: string): Promise<'created' | 'exists'>
+  /** Is the topic listed (and so visible to this principal)? A produce refused as UNKNOWN_TOPIC may be a broker catching up. */
+  topicExists(topic: string): Promise<boolean>
   send(records: OutboundRecord[]): Promise<void>
   ensureTopics(topics: readonly string[]): Promise<string[]>
   /** Partitions of these topics with fewer in-sync replicas than their min.insync.replicas: acks=all fails there. */
@@ -197,6 +199,23 @@ export function createKafkaEdge(config: BridgeConfig, logger: Logger): KafkaEdge
     ],
   })
 
+  /**
+   * A topic just created is unknown to a broker's metadata for a moment (KRaft propagates it): a produce meanwhile
+   * is refused as UNKNOWN_TOPIC_OR_PARTITION. Waits, bounded, until it is there.
+   */
+  async function untilInMetadata(topic: string): Promise<void> {
+    const until = Date.now() + options.connectionTimeoutMs * 3
+    for (let pause = 20; ; pause = Math.min(500, pause * 2)) {
+      try {
+        await admin.fetchTopicMetadata({ topics: [topic] })
+        return
+      } catch (error) {
+        if (Date.now() + pause > until) throw wrapKafkaError(error, `waiting for topic ${topic} to appear in the brokers' metadata`)
+      }
+      await new Promise((resolve) => setTimeout(resolve, pause))
+    }
+  }
+
   return {
     get state() {
       return state
@@ -233,7 +252,6 @@ export function createKafkaEdge(config: BridgeConfig, logger: Logger): KafkaEdge
       }
       try {
         await admin.createTopics({ waitForLeaders: true, topics: [newTopic(topic)] })
-        return 'created'
       } catch (error) {
         const wrapped = wrapKafkaError(error, `creating topic ${topic}`)
         // The broker answered no (replication factor above the cluster's size, a policy): the topic stays missing.
@@ -242,6 +260,11 @@ export function createKafkaEdge(config: BridgeConfig, logger: Logger): KafkaEdge
         }
         throw wrapped
       }
+      await untilInMetadata(topic)
+      return 'created'
+    },
+    async topicExists(topic) {
+      return (await admin.listTopics()).includes(topic)
     },
     async send(records) {
       if (!prepared) throw new BridgeError(ErrorCodes.KAFKA_UNAVAILABLE, 'Kafka has not been reached yet', { retriable: true })

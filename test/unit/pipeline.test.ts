@@ -6,6 +6,7 @@ import { ErrorCodes } from '../../src/errors.js'
 import { createLogger } from '../../src/observability/logger.js'
 import { createMetrics } from '../../src/observability/metrics.js'
 import { createPipeline } from '../../src/pipeline.js'
+import { buildApp } from '../../src/app.js'
 import { bridgeErrorOf } from './thrown.js'
 import type { PreparedRecord } from '../../src/delivery/types.js'
 import { createSourceRegistry, type SourceComponent } from '../../src/sources/index.js'
@@ -84,3 +85,18 @@ describe('a record its own schema refuses (a bug of ours)', () => {
     expect(Buffer.compare(letter.body, body)).toBe(0)
   })
 })
+
+describe('the spool holds what the HTTP edge accepts', () => {
+  it('refuses at start-up a bodyLimitBytes whose largest spool entry could not be read back, naming both keys', () => {
+    const config = validateConfig({ http: { bodyLimitBytes: 100 * 1024 * 1024 }, spool: { dir: '/nonexistent/never-made' } })
+    const error = bridgeErrorOf(() => buildApp(config, { logger: createLogger('silent') }))
+    expect(error.code).toBe(ErrorCodes.CONFIG_INVALID)
+    expect(error.message).toMatch(/http\.bodyLimitBytes \(104857600\) with http\.maxRecordsPerRequest \(10000\): a request could need a spool entry of \d+ bytes/)
+    // The default (1 MiB, 10,000 records) is far inside.
+    expect(() => checkedConfig()).not.toThrow()
+  })
+})
+
+function checkedConfig() {
+  return buildApp(validateConfig({ spool: { dir: '/nonexistent/never-made' } }), { logger: createLogger('silent') })
+}

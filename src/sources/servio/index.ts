@@ -46,12 +46,12 @@ export const servioSource: SourceComponent<ServioSourceConfig> = {
   ingest(body, context): IngestResult {
     const { source } = context
     const changes = parseServio(body)
-    const batchId = context.newId()
     const produced = kept(changes, source)
     const max = context.maxRecords ?? Number.POSITIVE_INFINITY
     if (produced.length > max) {
       throw new BridgeError(ErrorCodes.TOO_MANY_RECORDS, `the batch holds ${produced.length} changes, more than http.maxRecordsPerRequest (${max}) allows in one request`)
     }
+    const batchId = context.newId()
     // An all-null batch is not "filtered": there was nothing to filter, and it is answered as produced with 0 records.
     if (produced.length === 0 && changes.length > 0) {
       return { kind: 'filtered', eventId: batchId, reason: `none of the batch's ${changes.length} change(s) is in this source's ${filterText(source)}` }

@@ -323,7 +323,7 @@ describe('drainer', () => {
       classify: (error) => (error === denied ? { kind: 'blocked' } : { kind: 'retry' }),
       divert: {
         wants: (topic) => held.has(topic),
-        hold: (topic, error) => (error === denied ? (held.add(topic), true) : false),
+        hold: async (topic, error) => (error === denied ? (held.add(topic), true) : false),
         move: async (topic, entries) => void moved.push({ topic, ids: idsOf(entries) }),
       },
       send: async (entries) => {
@@ -353,7 +353,7 @@ describe('drainer', () => {
       spool,
       divert: {
         wants: () => true,
-        hold: () => true,
+        hold: async () => true,
         move: async (_topic, entries) => {
           if (moveFails-- > 0) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' })
           moved.push(...idsOf(entries))

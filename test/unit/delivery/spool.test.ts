@@ -2,7 +2,7 @@
 import { appendFile, readdir, readFile, stat, truncate, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { encodeFrame, FRAME_HEADER_BYTES, type SpoolEntry } from '../../../src/delivery/spool/frame.js'
+import { encodeFrame, FRAME_HEADER_BYTES, MAX_FRAME_PAYLOAD, type SpoolEntry } from '../../../src/delivery/spool/frame.js'
 import { createSpool, type Spool } from '../../../src/delivery/spool/spool.js'
 import { BridgeError, ErrorCodes, httpStatusOf } from '../../../src/errors.js'
 import { capturingLogger, drainAll, entry, ids, idsOf, silent, spoolsOnDisk } from './spool-fixtures.js'
@@ -155,6 +155,16 @@ describe('spool: append, read, ack', () => {
     expect(batch!.entries).toHaveLength(1)
     expect(batch!.entries[0]!.records[0]!.body.equals(body)).toBe(true)
     expect(batch!.bytes).toBe(reopened.bytes)
+  })
+
+  it('refuses at append an entry larger than it could read back, storing nothing (an answer 202 would be a lie)', async () => {
+    const dir = await dirs.make()
+    const spool = await openSpool(dir, { maxBytes: 1 << 30 })
+    const body = Buffer.alloc(MAX_FRAME_PAYLOAD + 1)
+    const error = await rejection(spool.append({ receivedAt: 1, records: [{ ...entry(0).records[0]!, body }] }))
+    expect(error.code).toBe(ErrorCodes.SPOOL_FAILED)
+    expect(error.message).toMatch(/more than the spool can read back/)
+    expect({ entries: spool.entries, usedBytes: spool.usedBytes, segments: await segmentFiles(dir) }).toEqual({ entries: 0, usedBytes: 0, segments: [] })
   })
 
   it('tells the receive time of the oldest undelivered entry', async () => {

@@ -97,9 +97,10 @@ describe('ingest routes', () => {
     expect(calls[1]!.body.length).toBe(0)
   })
 
-  it('answers 400 with the dead-letter event id, 200 filtered, and 503 when nothing could store the event', async () => {
+  it('answers 400 (or 413 over the record cap) with the dead-letter event id, 200 filtered, and 503 when nothing could store the event', async () => {
     const outcomes: IngestOutcome[] = [
       { status: 'rejected', eventId: 'dl-1', reason: 'the body is not valid JSON', stored: 'delivered' },
+      { status: 'too_many', eventId: 'dl-2', reason: 'the batch holds 10001 changes, more than http.maxRecordsPerRequest (10000) allows in one request', stored: 'spooled' },
       { status: 'spooled', eventId: 's-1', records: 1 },
       { status: 'filtered', eventId: 'f-1', reason: 'category 2 is not in this source' },
     ]
@@ -112,6 +113,9 @@ describe('ingest routes', () => {
     const rejected = await post()
     expect(rejected.statusCode).toBe(400)
     expect(rejected.json()).toEqual({ status: 'rejected', event_id: 'dl-1', error: 'BAD_INPUT', reason: 'the body is not valid JSON', dead_letter: 'delivered' })
+    const tooMany = await post()
+    expect(tooMany.statusCode).toBe(413)
+    expect(tooMany.json()).toMatchObject({ status: 'rejected', event_id: 'dl-2', error: 'TOO_MANY_RECORDS', dead_letter: 'spooled' })
     const spooled = await post()
     expect(spooled.statusCode).toBe(202)
     expect(spooled.json()).toEqual({ status: 'spooled', event_id: 's-1', records: 1 })
@@ -124,6 +128,7 @@ describe('ingest routes', () => {
     const text = await metrics.registry.metrics()
     expect(text).toContain('bridge_requests_total{source="desk",outcome="rejected"} 1')
     expect(text).toContain('bridge_requests_total{source="desk",outcome="filtered"} 1')
+    expect(text).toContain('bridge_requests_total{source="desk",outcome="too_large"} 1')
     expect(text).toContain('bridge_requests_total{source="desk",outcome="unavailable"} 1')
   })
 

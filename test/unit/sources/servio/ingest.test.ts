@@ -116,6 +116,17 @@ describe('servioSource.ingest on every example of the Servio document', () => {
     expect(result.records[0]!.headers.source).toBe('servio-all')
   })
 
+  it('refuses a batch of more changes than maxRecords (TOO_MANY_RECORDS) before issuing a single id, and takes one at the cap', () => {
+    const { newId, issued } = sequentialIds()
+    const body = Buffer.from(largeGuestBatch(101))
+    const error = bridgeErrorOf(() => servioSource.ingest(body, { source: KYIV, receivedAt: RECEIVED_AT, newId, maxRecords: 100 }))
+    expect(error.code).toBe(ErrorCodes.TOO_MANY_RECORDS)
+    expect(error.message).toBe('the batch holds 101 changes, more than http.maxRecordsPerRequest (100) allows in one request')
+    expect(issued).toEqual([])
+    const atCap = servioSource.ingest(Buffer.from(largeGuestBatch(100)), { source: KYIV, receivedAt: RECEIVED_AT, newId, maxRecords: 100 })
+    expect(atCap.kind === 'records' && atCap.records.length).toBe(100)
+  })
+
   it('is the component registered for type servio', () => {
     expect(componentFor(KYIV)).toBe(servioSource)
     expect(servioSource.schema).toBe('servio_change')
