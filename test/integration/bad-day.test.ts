@@ -124,6 +124,11 @@ describe('failure domains per topic', () => {
     expect(heldLines).toHaveLength(1)
     expect(heldLines[0]).toContain('(topic missing)')
     expect(bridge.output()).not.toContain('Kafka is not reachable')
+    // The operator's view from the command line, while the bridge runs: the main spool empty, the lane holding 10.
+    const file = join(s.dir, 'status.yaml')
+    writeFileSync(file, JSON.stringify(s.config({ topics: { create: false } })))
+    const status = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', 'src/main.ts', 'spool', 'status', '--config', file, '--json'], { encoding: 'utf8' })) as { entries: number; lanes: { topic: string; entries: number }[] }
+    expect({ entries: status.entries, lanes: status.lanes.map((l) => [l.topic, l.entries]) }).toEqual({ entries: 0, lanes: [[general, 10]] })
 
     // The operator creates the topic: the lane drains, in the order the events were accepted.
     await createTopic(general, {})
