@@ -95,6 +95,15 @@ function refusalType(error: unknown, types: ReadonlySet<string>, depth = 0): str
   return refusalType((error as { cause?: unknown }).cause ?? (error as { originalError?: unknown }).originalError, types, depth + 1)
 }
 
+/** An error's message, with the type and message of each error an admin call gathered (its own says only "errors"). */
+function describe(error: unknown): string {
+  const message = (error as { message?: string } | null)?.message ?? String(error)
+  const inner = (error as { errors?: unknown }).errors
+  if (!(inner instanceof Array) || inner.length === 0) return message
+  const details = inner.map((e: { type?: string; message?: string }) => [e.type, e.message].filter(Boolean).join(': '))
+  return `${message}: ${[...new Set(details)].join('; ')}`
+}
+
 /** The broker answered no for good (a protocol error it marks not retriable), as opposed to no answer or a transient one. */
 function brokerRefused(error: unknown, depth = 0): boolean {
   if (depth > 8 || typeof error !== 'object' || error === null) return false
@@ -256,7 +265,7 @@ export function createKafkaEdge(config: BridgeConfig, logger: Logger): KafkaEdge
         const wrapped = wrapKafkaError(error, `creating topic ${topic}`)
         // The broker answered no (replication factor above the cluster's size, a policy): the topic stays missing.
         if (wrapped.retriable && brokerRefused(error)) {
-          throw new BridgeError(ErrorCodes.KAFKA_TOPIC_MISSING, `Kafka refused to create topic ${topic}: ${(error as Error).message}`, { cause: error })
+          throw new BridgeError(ErrorCodes.KAFKA_TOPIC_MISSING, `Kafka refused to create topic ${topic}: ${describe(error)}`, { cause: error })
         }
         throw wrapped
       }

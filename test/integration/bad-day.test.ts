@@ -140,6 +140,20 @@ describe('failure domains per topic', () => {
     expect((await sendGeneral(bridge.url, 99)).status).toBe(200)
   })
 
+  it('a topic Kafka refuses to create (a replication factor above the cluster\'s size) holds only that topic; the rest flows (200)', { timeout: 120_000 }, async () => {
+    const s = await setup()
+    for (const topic of ['dv2000.telephony', 'dv2000.system', 'dv2000.hospitality', 'dv2000.other', 'bridge.deadletter']) await createTopic(`${s.prefix}${topic}`, {})
+    const general = `${s.prefix}dv2000.general`
+    // The stack has one broker: a replication factor of 3 is refused for good (INVALID_REPLICATION_FACTOR).
+    const bridge = await start(s.config({ topics: { create: true, replicationFactor: 3 } }), s.dir)
+    await expect.poll(async () => ((await readyz(bridge.url)).body['held'] as Held).map((h) => [h.topic, h.reason]), { timeout: 60_000, interval: 250 }).toEqual([[general, 'topic_missing']])
+    await waitDelivering(bridge.url, 'kafka')
+    const held = ((await readyz(bridge.url)).body['held'] as (Held[number] & { message: string })[])[0]!
+    expect(held.message, held.message).toMatch(/^Kafka refused to create topic .*dv2000\.general: .*INVALID_REPLICATION_FACTOR/)
+    expect((await sendGeneral(bridge.url, 1)).status).toBe(202)
+    expect((await send(bridge.url, 'room-1', 1)).status).toBe(200)
+  })
+
   it('a subject the registry refuses holds only its topic (readyz 503 names it, SPEC §3); other topics are delivered (200)', { timeout: 120_000 }, async () => {
     const s = await setup()
     const subject = `${s.prefix}dv2000.general-value`
