@@ -5,6 +5,7 @@ import type { Logger } from '../observability/logger.js'
 import { createDrainer, type Drainer, type Failure } from './drainer.js'
 import type { TopicHolds } from './holds.js'
 import type { SpoolEntry } from './spool/frame.js'
+import type { SpoolBudget } from './spool/budget.js'
 import { createSpool, type Spool } from './spool/spool.js'
 
 export const HELD_DIR = 'held'
@@ -12,9 +13,8 @@ export const HELD_DIR = 'held'
 export interface LanesOptions {
   /** The main spool's folder: lanes live in its held/ folder, under its lock. */
   dir: string
-  maxBytes: number
-  /** Bytes the main spool keeps under the same maxBytes. */
-  mainUsedBytes: () => number
+  /** spool.maxBytes, shared with the main spool. */
+  budget: SpoolBudget
   holds: TopicHolds
   send: (entries: SpoolEntry[]) => Promise<void>
   setAside: (entries: SpoolEntry[], error: unknown) => Promise<string | void>
@@ -39,7 +39,6 @@ export interface Lanes {
   waiting(): { topic: string; entries: number; bytes: number }[]
   /** Records waiting in lanes whose topic is not held: what a drain can still deliver. */
   readonly deliverable: number
-  readonly usedBytes: number
   stop(waitMs: number): Promise<void>
   close(): Promise<void>
 }
@@ -54,23 +53,11 @@ export function createLanes(options: LanesOptions): Lanes {
   const { holds, logger } = options
   const root = join(options.dir, HELD_DIR)
   const lanes = new Map<string, Lane>()
-  let used = 0
-  const usedBytes = (): number => {
-    used = 0
-    for (const lane of lanes.values()) used += lane.spool.usedBytes
-    return used
-  }
 
   function laneOf(topic: string): Lane {
     let lane = lanes.get(topic)
     if (lane !== undefined) return lane
-    const spool = createSpool({
-      dir: join(root, topic),
-      maxBytes: options.maxBytes,
-      logger,
-      lock: false,
-      usedElsewhere: () => options.mainUsedBytes() + usedBytes() - spool.usedBytes,
-    })
+    const spool = createSpool({ dir: join(root, topic), maxBytes: options.budget.maxBytes, budget: options.budget, logger, lock: false })
     const drainer = createDrainer({
       spool,
       send: options.send,
@@ -96,6 +83,7 @@ export function createLanes(options: LanesOptions): Lanes {
         await lane.opened
         if (lane.spool.entries === 0) {
           lanes.delete(topic)
+          options.budget.remove(lane.spool)
           await lane.spool.close()
           await rm(join(root, topic), { recursive: true, force: true })
           continue
@@ -129,9 +117,6 @@ export function createLanes(options: LanesOptions): Lanes {
       let n = 0
       for (const [topic, lane] of lanes) if (holds.get(topic) === undefined) n += lane.spool.entries
       return n
-    },
-    get usedBytes() {
-      return usedBytes()
     },
     async stop(waitMs) {
       await Promise.all([...lanes.values()].map((lane) => lane.drainer.stop(waitMs)))

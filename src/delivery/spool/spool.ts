@@ -2,6 +2,7 @@
 import { BridgeError, ErrorCodes, isBridgeError } from '../../errors.js'
 import type { Logger } from '../../observability/logger.js'
 import { createAppender } from './appender.js'
+import { createSpoolBudget, type SpoolBudget } from './budget.js'
 import { ensureDir } from './ensure-dir.js'
 import { encodeFrame, FRAME_HEADER_BYTES, MAX_FRAME_PAYLOAD, type SpoolEntry } from './frame.js'
 import { lockSpool, type SpoolLock } from './lock.js'
@@ -19,8 +20,8 @@ export interface SpoolOptions {
   /** A segment is closed for writing past this size; it is deleted once every entry in it is delivered. */
   segmentBytes?: number
   logger: Logger
-  /** Bytes other spools keep under the same maxBytes (the held lanes beside the main spool). */
-  usedElsewhere?: () => number
+  /** A maxBytes shared with other spools (the held lanes beside the main one); by default the spool's own. */
+  budget?: SpoolBudget
   /** False for a spool inside another's folder, whose OS lock covers it (a held lane). */
   lock?: boolean
 }
@@ -56,7 +57,6 @@ export function createSpool(options: SpoolOptions): Spool {
   const segmentBytes = options.segmentBytes ?? Math.max(64 * 1024, Math.min(DEFAULT_SEGMENT_BYTES, Math.floor(maxBytes / 8)))
   const state = createSpoolState(dir, segmentBytes, logger)
   const appender = createAppender(state)
-  const usedElsewhere = options.usedElsewhere ?? (() => 0)
   let closed = true
   let lock: SpoolLock | undefined
   const pending = new Map<string, number>()
@@ -68,7 +68,8 @@ export function createSpool(options: SpoolOptions): Spool {
     }
   }
 
-  return {
+  const budget = options.budget ?? createSpoolBudget(maxBytes)
+  const spool: Spool = {
     get entries() {
       return state.entries
     },
@@ -107,7 +108,7 @@ export function createSpool(options: SpoolOptions): Spool {
       if (frame.length - FRAME_HEADER_BYTES > MAX_FRAME_PAYLOAD) {
         return Promise.reject(new BridgeError(ErrorCodes.SPOOL_FAILED, `the entry takes ${frame.length} bytes, more than the spool can read back (${MAX_FRAME_PAYLOAD}); it was not stored`))
       }
-      const used = state.diskBytes + state.pendingBytes + usedElsewhere()
+      const used = budget.usedBytes()
       if (used + frame.length > maxBytes) {
         return Promise.reject(new BridgeError(ErrorCodes.SPOOL_FULL, `the spool is full (${used} of ${maxBytes} bytes in ${dir}); the event was not stored`))
       }
@@ -150,4 +151,6 @@ export function createSpool(options: SpoolOptions): Spool {
       lock = undefined
     },
   }
+  budget.add(spool)
+  return spool
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterEach, expect, it } from 'vitest'
 import { createTopicHolds } from '../../../src/delivery/holds.js'
 import { createLanes, type Lanes, type LanesOptions } from '../../../src/delivery/lanes.js'
+import { createSpoolBudget } from '../../../src/delivery/spool/budget.js'
 import type { SpoolEntry } from '../../../src/delivery/spool/frame.js'
 import { BridgeError, ErrorCodes } from '../../../src/errors.js'
 import { entry, idsOf, silent, tempDirs } from './spool-fixtures.js'
@@ -25,8 +26,7 @@ function lanesOn(dir: string, send: LanesOptions['send']) {
   const holds = createTopicHolds({ logger: silent(), onChange: (topic, hold) => hold === undefined && lanes.kick(topic) })
   const lanes = createLanes({
     dir,
-    maxBytes: 1 << 24,
-    mainUsedBytes: () => 0,
+    budget: createSpoolBudget(1 << 24),
     holds,
     send,
     setAside: async () => undefined,
