@@ -4,6 +4,7 @@ import { createSchemaIds, type SchemaIds } from './avro/registry.js'
 import { readRegistryTls } from './avro/registry-http.js'
 import { loadSchemaFiles } from './avro/schemas.js'
 import type { BridgeConfig } from './config/schema.js'
+import { waitAtMost } from './deadline.js'
 import { createDelivery, schemaIdsCacheFile } from './delivery/delivery.js'
 import type { TopicHolds } from './delivery/holds.js'
 import { createKafkaEdge, type KafkaEdge } from './delivery/kafka.js'
@@ -51,6 +52,7 @@ export interface App {
 }
 
 const PREPARE_RETRY_MS = 2_000
+const KAFKA_CLOSE_MS = 1_000
 
 /** A body the spool could not hold whole would be answered 202 and never read back: refused at start-up. */
 function checkSpoolHolds(config: BridgeConfig): void {
@@ -132,10 +134,15 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
     },
     kafkaPrepared: () => preparation.prepared,
     async close() {
+      // The whole stop fits in shutdownGraceMs (a container's stop timeout is a hard deadline).
+      const until = performance.now() + config.shutdownGraceMs
       preparation.stop()
-      await http.close()
-      const closed = await delivery.close(config.shutdownGraceMs)
-      await kafka.close()
+      if (!(await waitAtMost(http.close(), Math.max(0, until - performance.now())))) {
+        logger.warn({ graceMs: config.shutdownGraceMs }, 'requests still in flight when the grace period ended are answered 503')
+      }
+      const closed = await delivery.close(until - performance.now())
+      // A stalled broker never answers a disconnect: what matters (the spool) is closed already.
+      await waitAtMost(kafka.close(), KAFKA_CLOSE_MS)
       return closed
     },
   }

@@ -4,8 +4,8 @@ import { loadConfig } from '../config/load.js'
 import { BridgeError, ErrorCodes } from '../errors.js'
 import { createLogger } from '../observability/logger.js'
 
-/** Beyond the grace period: in-flight requests, the last produce call and closing the spool. */
-const STOP_MARGIN_MS = 10_000
+/** Beyond the grace period, the stop's last steps (closing the spool and Kafka's connections) take a moment at most. */
+const STOP_MARGIN_MS = 5_000
 
 const LISTEN_PROBLEMS: Record<string, string> = {
   EADDRINUSE: 'the port is already in use (another bridge, or another program)',
@@ -46,7 +46,7 @@ export async function serve(configFile: string | undefined, env: NodeJS.ProcessE
   const shutdown = (signal: string): void => {
     if (closing) return
     closing = true
-    logger.info({ signal, graceMs: config.shutdownGraceMs }, 'stopping: no new requests; finishing in-flight ones, then replaying the spool while Kafka answers')
+    logger.info({ signal, graceMs: config.shutdownGraceMs }, 'stopping: no new requests; finishing in-flight ones, then replaying the spool while Kafka answers, within the grace period')
     const limitMs = config.shutdownGraceMs + STOP_MARGIN_MS
     const force = setTimeout(() => {
       logger.error({ limitMs }, 'stop did not finish in time; exiting (the spool keeps what it holds)')

@@ -135,8 +135,8 @@ const settings = {
     })
     .prefault({}),
   /**
-   * On SIGTERM: stop accepting, finish in-flight requests, replay the spool while Kafka answers, for this long at
-   * most. The default fits Docker's 10 s stop timeout; raise it with the container's (Kubernetes: 30 s).
+   * On SIGTERM: stop accepting, finish in-flight requests, replay the spool while Kafka answers; the whole stop takes
+   * this long at most. The default fits Docker's 10 s stop timeout; raise it with the container's (Kubernetes: 30 s).
    */
   shutdownGraceMs: z.int().min(0).max(600_000).default(8_000),
   log: z

@@ -2,7 +2,6 @@
 import { join } from 'node:path'
 import type { SchemaIds } from '../avro/registry.js'
 import type { BridgeConfig } from '../config/schema.js'
-import { waitAtMost } from '../deadline.js'
 import { ErrorCodes, isBridgeError } from '../errors.js'
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
@@ -54,7 +53,7 @@ export interface Delivery {
   close(graceMs: number): Promise<{ left: number }>
 }
 
-const FLUSH_LIMIT_MS = 5_000
+const REPLAY_WAIT_MS = 2_000
 const DRAIN_CHECK_MS = 25
 
 /**
@@ -158,16 +157,31 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
   metrics.observeSpool(() => ({ entries: spool.entries, bytes: spool.bytes, held: lanes.waiting() }))
 
   /**
-   * Replays while something Kafka can take waits, until the grace period ends or a replay attempt made during the
-   * stop fails (Kafka does not answer): what is left then stays in the spool for the next start.
+   * Replays while something Kafka can take waits, until `until`, or until Kafka shows it does not answer: a replay
+   * attempt made during the stop failed, or none completed for ackTimeoutMs while its last answer was none (a
+   * stalled broker never fails an attempt). What is left stays in the spool for the next start.
    */
-  async function drainWhileKafkaAnswers(graceMs: number): Promise<void> {
-    const until = performance.now() + graceMs
+  async function drainWhileKafkaAnswers(until: number): Promise<'drained' | 'deadline' | 'kafka silent'> {
     const deliverable = (): number => spool.entries + lanes.deliverable
-    if (deliverable() === 0 || graceMs === 0) return
-    logger.info({ entries: deliverable(), graceMs }, 'replaying the spool to Kafka before stopping')
+    if (deliverable() === 0) return 'drained'
+    if (performance.now() >= until) return 'deadline'
+
+    logger.info({ entries: deliverable(), graceMs: Math.round(until - performance.now()) }, 'replaying the spool to Kafka before stopping')
     const before = drainer.attempts
-    while (deliverable() > 0 && performance.now() < until && !(drainer.failing && drainer.attempts > before)) {
+    let attempts = before
+    let progressAt = performance.now()
+    const answering = (): boolean => {
+      if (drainer.attempts !== attempts) {
+        attempts = drainer.attempts
+        progressAt = performance.now()
+      }
+      if (drainer.failing && drainer.attempts > before) return false
+      return kafkaWatch.up || performance.now() - progressAt < config.kafka.ackTimeoutMs
+    }
+    for (;;) {
+      if (deliverable() === 0) return 'drained'
+      if (performance.now() >= until) return 'deadline'
+      if (!answering()) return 'kafka silent'
       // Cuts a backoff short: the stop does not wait for the next scheduled attempt.
       drainer.kick()
       lanes.kickFlowing()
@@ -202,16 +216,17 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       drainer.kick()
     },
     async close(graceMs) {
-      await drainWhileKafkaAnswers(graceMs)
+      const until = performance.now() + Math.max(0, graceMs)
+      const drained = await drainWhileKafkaAnswers(until)
       kafkaWatch.stop()
-      await Promise.all([drainer.stop(2_000), lanes.stop(2_000)])
-      if (!(await waitAtMost(Promise.all([batcher.flush(), laneBatcher.flush()]), FLUSH_LIMIT_MS))) {
-        logger.warn({ limitMs: FLUSH_LIMIT_MS }, 'Kafka did not take the last records in time; those acknowledged as spooled stay in the spool')
-      }
-      const left = spool.entries + lanes.waiting().reduce((n, lane) => n + lane.entries, 0)
+      // A replay in flight is still in the spool, and every request was answered before this (202 if Kafka was slow):
+      // its ack is waited for only while Kafka answers, so that it is not replayed twice; nothing else is waited for.
+      const waitMs = drained === 'kafka silent' ? 0 : Math.min(REPLAY_WAIT_MS, Math.max(0, until - performance.now()))
+      await Promise.all([drainer.stop(waitMs), lanes.stop(waitMs)])
+      const entries = spool.entries + lanes.waiting().reduce((n, lane) => n + lane.entries, 0)
       await spool.close()
       await lanes.close()
-      return { left }
+      return { left: entries }
     },
   }
 }
