@@ -199,4 +199,25 @@ describe('SIGTERM', () => {
     expectAllPresent(records, ids)
     expectOrderPerKey(records)
   })
+
+  it('with Kafka stalled, stops at once (exit 0) and keeps what it could not replay; the next start on the folder delivers it', { timeout: 180_000 }, async () => {
+    const s = await setup()
+    const bridge = await start(s.config(), s.dir)
+    await expect.poll(async () => (await send(bridge.url, 'warm', 0)).status, { timeout: 60_000, interval: 500 }).toBe(200)
+    stallBroker()
+    const sent: Sent[] = []
+    for (let seq = 1; seq <= 5; seq++) sent.push(await send(bridge.url, `room-${seq % 2}`, seq))
+    expect(sent.map((a) => a.status)).toEqual(Array(5).fill(202))
+    bridge.kill('SIGTERM')
+    // Within the grace period (8 s), not by the force-exit timer after it (exit 1).
+    expect(await bridge.exited).toBe(0)
+    expect(bridge.output()).toContain('stopped with entries left in the spool')
+    resumeBroker()
+    const next = await start(s.config(), s.dir)
+    const ids = acknowledged(sent)
+    const records = await consumeIds(s.prefix, ids)
+    expectAllPresent(records, ids)
+    expectOrderPerKey(records)
+    await expect.poll(async () => ((await readyz(next.url)).body['spool'] as { entries: number }).entries, { timeout: 60_000, interval: 250 }).toBe(0)
+  })
 })
