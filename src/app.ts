@@ -7,7 +7,7 @@ import type { BridgeConfig } from './config/schema.js'
 import { waitAtMost } from './deadline.js'
 import { createDelivery, schemaIdsCacheFile } from './delivery/delivery.js'
 import type { TopicHolds } from './delivery/holds.js'
-import { createKafkaEdge, type KafkaEdge } from './delivery/kafka.js'
+import { createKafkaEdge, type KafkaEdge } from './delivery/kafka/index.js'
 import { createPreparation } from './delivery/preparation.js'
 import { largestFrameBytes, MAX_FRAME_PAYLOAD } from './delivery/spool/frame.js'
 import { buildHttp } from './http/server.js'
@@ -108,6 +108,7 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
     maxBytes: config.spool.maxBytes,
     kafka,
     kafkaUp: () => delivery.kafkaUp(),
+    producing: () => delivery.producing(),
     held: () => delivery.holds.list(),
     waiting: () => delivery.waiting(),
     spoolWriteError: () => delivery.spoolWriteError,

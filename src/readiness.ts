@@ -1,6 +1,6 @@
 // The readiness policy (/readyz): can a request be stored now, and how (straight to Kafka, or the spool); which topics are held and why.
 import type { Hold } from './delivery/holds.js'
-import type { KafkaEdge } from './delivery/kafka.js'
+import type { KafkaEdge } from './delivery/kafka/index.js'
 
 export interface Readiness {
   ready: boolean
@@ -29,6 +29,8 @@ export interface ReadinessInputs {
   kafka: Pick<KafkaEdge, 'prepared' | 'state' | 'probe'>
   /** Kafka's last answer (a produce call, the drainer's attempts, the idle probe). */
   kafkaUp: () => boolean
+  /** Kafka's last answer to a produce call: while it was none, requests go to the spool. */
+  producing: () => boolean
   held: () => Hold[]
   /** Entries waiting per held topic's lane. */
   waiting: () => { topic: string; entries: number }[]
@@ -40,7 +42,7 @@ export interface ReadinessInputs {
 export function createReadiness(inputs: ReadinessInputs): () => Promise<Readiness> {
   const { spool, kafka, maxBytes } = inputs
   return async () => {
-    const spooling = spool.entries > 0 || !inputs.kafkaUp()
+    const spooling = spool.entries > 0 || !inputs.producing()
     const reachable = kafka.prepared && (spooling ? inputs.kafkaUp() : kafka.state === 'connected' || (await kafka.probe()))
     const waiting = new Map(inputs.waiting().map((lane) => [lane.topic, lane.entries]))
     const writeError = inputs.spoolWriteError()

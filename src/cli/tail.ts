@@ -1,8 +1,10 @@
 // `hotel-kafka-bridge tail TOPIC`: prints a topic's records as JSON lines, values decoded through the registry.
 import { randomUUID } from 'node:crypto'
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry'
-import { Kafka, logLevel } from 'kafkajs'
+import { createRegistryHttp, readRegistryTls } from '../avro/registry-http.js'
+import { createWireDecoder } from '../avro/wire-decoder.js'
 import type { BridgeConfig } from '../config/schema.js'
+import { createKafkaClient } from '../delivery/kafka/index.js'
+import { createLogger } from '../observability/logger.js'
 
 export interface TailOptions {
   topic: string
@@ -20,9 +22,9 @@ function jsonValue(_key: string, value: unknown): unknown {
 
 export async function tail(config: BridgeConfig, options: TailOptions): Promise<number> {
   const topic = options.topic.startsWith(config.topicPrefix) ? options.topic : config.topicPrefix + options.topic
-  const kafka = new Kafka({ clientId: `${config.kafka.clientId}-tail`, brokers: [...config.kafka.brokers], ssl: config.kafka.ssl, logLevel: logLevel.ERROR })
-  const { username, password } = config.schemaRegistry
-  const registry = new SchemaRegistry({ host: config.schemaRegistry.url, auth: username === undefined ? undefined : { username, password: password ?? '' } })
+  // The same connection settings as serve (TLS, SASL; the registry's CA, client certificate and credentials); errors only.
+  const kafka = createKafkaClient(config, createLogger('error', process.stderr), '-tail')
+  const registry = createWireDecoder(createRegistryHttp({ ...config.schemaRegistry, tls: readRegistryTls(config.schemaRegistry) }))
   const consumer = kafka.consumer({ groupId: `hotel-kafka-bridge-tail-${randomUUID()}` })
   let seen = 0
   let finish: () => void = () => undefined

@@ -1,6 +1,7 @@
 // The configuration contract (SPEC §7): every key, its type, its default and its bounds; sources by their senders' options.
 import { z } from 'zod'
 import { envSegment } from './env-names.js'
+import { checkCertificates, checkPrivateKey, readSecret, readSecretLines } from './files.js'
 import { cidr, sourceSchemaOf, type SourceConfig } from './source-common.js'
 
 export { isCidr, type SourceConfig } from './source-common.js'
@@ -33,6 +34,47 @@ function credentialsOutOfUrl<R extends { url: string; username?: string | undefi
     })
   }
   return { ...registry, url: url.href.replace(/\/$/, ''), username, password }
+}
+
+interface KafkaFiles {
+  ssl: boolean
+  caFile?: string | undefined
+  certFile?: string | undefined
+  keyFile?: string | undefined
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password?: string | undefined; passwordFile?: string | undefined } | undefined
+}
+
+/**
+ * The files kafka.* names, checked where the key is known: a certificate, a key and a password file each readable
+ * and well-formed, a client certificate with its key, one password. Messages name the key and path, never content.
+ */
+function kafkaFiles<K extends KafkaFiles>(kafka: K, ctx: z.RefinementCtx): Omit<K, 'sasl'> & { sasl?: { mechanism: NonNullable<K['sasl']>['mechanism']; username: string; password: string } } {
+  if (kafka.caFile !== undefined) checkCertificates(kafka.caFile, ctx, ['caFile'])
+  if (kafka.certFile !== undefined) checkCertificates(kafka.certFile, ctx, ['certFile'])
+  if (kafka.keyFile !== undefined) checkPrivateKey(kafka.keyFile, ctx, ['keyFile'])
+  if ((kafka.certFile === undefined) !== (kafka.keyFile === undefined)) {
+    ctx.addIssue({ code: 'custom', path: [kafka.certFile === undefined ? 'certFile' : 'keyFile'], message: 'a client certificate needs both kafka.certFile and kafka.keyFile' })
+  }
+  const { sasl, ...rest } = kafka
+  if (sasl === undefined) return rest
+  const { passwordFile, password, ...who } = sasl
+  if ((password === undefined) === (passwordFile === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['sasl', 'password'], message: 'give either kafka.sasl.password or kafka.sasl.passwordFile' })
+    return rest
+  }
+  const resolved = password ?? readSecret(passwordFile!, ctx, ['sasl', 'passwordFile'])
+  return resolved === undefined ? rest : { ...rest, sasl: { ...who, password: resolved } }
+}
+
+/** schemaRegistry.passwordFile into schemaRegistry.password. */
+function registryPasswordFile<R extends { password?: string | undefined; passwordFile?: string | undefined }>(registry: R, ctx: z.RefinementCtx): Omit<R, 'passwordFile'> {
+  const { passwordFile, ...rest } = registry
+  if (passwordFile === undefined) return rest
+  if (registry.password !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['password'], message: 'give either schemaRegistry.password or schemaRegistry.passwordFile' })
+    return rest
+  }
+  return { ...rest, password: readSecret(passwordFile, ctx, ['passwordFile']) }
 }
 
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, { message: 'must be host:port' })
@@ -89,16 +131,25 @@ const settings = {
       /** An idle bridge sends a metadata request this often, so bridge_kafka_up and /readyz follow Kafka without traffic. */
       probeIntervalMs: z.int().min(100).default(10_000),
       requestTimeoutMs: z.int().min(100).default(30_000),
+      /** TLS trusting the system's CAs (Node's, NODE_EXTRA_CA_CERTS included). caFile or certFile imply TLS. */
       ssl: z.boolean().default(false),
+      /** PEM: the private CA that signed the brokers' certificates (instead of the system's). */
+      caFile: z.string().min(1).optional(),
+      /** PEM: a client certificate and its unencrypted key, for brokers that require mutual TLS. */
+      certFile: z.string().min(1).optional(),
+      keyFile: z.string().min(1).optional(),
       sasl: z
         .strictObject({
           mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
           username: z.string().min(1),
-          password: z.string().min(1),
+          password: z.string().min(1).optional(),
+          /** A file holding the password (a Docker or Kubernetes secret): read at start-up and on reload. */
+          passwordFile: z.string().min(1).optional(),
         })
         .optional(),
     })
-    .prefault({}),
+    .prefault({})
+    .transform(kafkaFiles),
   topics: z
     .strictObject({
       /** Create missing topics at start-up. */
@@ -115,6 +166,8 @@ const settings = {
       url: z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' }).default('http://127.0.0.1:8081'),
       username: z.string().optional(),
       password: z.string().optional(),
+      /** A file holding the password, instead of `password`. */
+      passwordFile: z.string().min(1).optional(),
       /** Each HTTP call to the registry at most; a request's calls are also bounded by kafka.ackTimeoutMs. */
       timeoutMs: z.int().min(100).default(5_000),
       /** PEM files for a registry behind TLS: the private CA that signed its certificate, a client certificate and key. */
@@ -123,7 +176,7 @@ const settings = {
       keyFile: z.string().min(1).optional(),
     })
     .prefault({})
-    .transform(credentialsOutOfUrl),
+    .transform((registry, ctx) => credentialsOutOfUrl(registryPasswordFile(registry, ctx), ctx)),
   topicPrefix: z
     .string()
     .regex(/^[A-Za-z0-9._-]*$/, { message: 'may hold only letters, digits, ".", "_" and "-"' })
@@ -148,6 +201,12 @@ const settings = {
 
 export const settingsSchema = z.strictObject(settings)
 
+/** A source's secrets: those in the config and those of its secretsFile (one per line, checked with the source). */
+function withSecretsFile<S extends SourceConfig>(source: S, index: number, ctx: z.RefinementCtx): S {
+  const fromFile = source.secretsFile === undefined ? [] : readSecretLines(source.secretsFile, ctx, ['sources', index, 'secretsFile'])
+  return { ...source, secrets: [...source.secrets, ...fromFile] }
+}
+
 /** What the config needs of a sender: its type and the zod shape of its own options. */
 export interface SenderOptions {
   readonly type: string
@@ -163,6 +222,7 @@ export function configSchemaFor(senders: readonly SenderOptions[]) {
       : z.discriminatedUnion('type', sourceSchemas as unknown as [ReturnType<typeof sourceSchemaOf>, ...ReturnType<typeof sourceSchemaOf>[]])
   return z
     .strictObject({ ...settings, sources: z.array(source).default([]) })
+    .transform((config, ctx) => ({ ...config, sources: config.sources.map((source, index) => withSecretsFile(source, index, ctx)) }))
     .superRefine((config, ctx) => {
       const seen = new Set<string>()
       const byVariable = new Map<string, string>()

@@ -1,6 +1,7 @@
 // What every configured source has, whatever its sender: id, secrets, allow-list, topic overrides, rate limit.
 import { BlockList, isIP } from 'node:net'
 import { z } from 'zod'
+import { readSecretLines } from './files.js'
 
 export const cidr = z.string().refine(isCidr, { message: 'must be an IPv4 or IPv6 address or CIDR block, e.g. 10.0.0.0/8' })
 
@@ -37,7 +38,10 @@ export const sourceCommon = {
   id: z.string().regex(SOURCE_ID, {
     message: 'must be 1-100 characters of letters, digits, ".", "_" or "-", starting with a letter or digit',
   }),
-  secrets: z.array(secret).min(1, { message: 'at least one secret is required' }),
+  /** At least one here or in secretsFile (checked with the whole config). */
+  secrets: z.array(secret).default([]),
+  /** A file of secrets, one per line (a Docker or Kubernetes secret): read at start-up and on reload. */
+  secretsFile: z.string().min(1).optional(),
   allowCidrs: z.array(cidr).optional(),
   /** Default topic name (without prefix) → topic to use instead, e.g. { "dv2000.hospitality": "hotel1.rooms" }. */
   topics: z.record(z.string(), z.string().min(1)).optional(),
@@ -50,7 +54,14 @@ export const SENDER_TYPE = /^[a-z][a-z0-9-]{0,31}$/
 
 /** A source of one sender: the common keys, `type`, and the sender's own options (DV2000's categories, …). */
 export function sourceSchemaOf<T extends string, O extends z.ZodRawShape>(type: T, options: O) {
-  return z.strictObject({ ...sourceCommon, type: z.literal(type), ...options })
+  return z.strictObject({ ...sourceCommon, type: z.literal(type), ...options }).superRefine((source, ctx) => {
+    const { secrets, secretsFile } = source as { secrets: string[]; secretsFile?: string }
+    // Read here to report its problems with every other key's; the whole config's transform reads it into `secrets`.
+    if (secretsFile !== undefined) readSecretLines(secretsFile, ctx, ['secretsFile'])
+    if (secrets.length === 0 && secretsFile === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['secrets'], message: 'at least one secret is required (secrets, or secretsFile)' })
+    }
+  })
 }
 
 const baseSource = sourceSchemaOf('', {})

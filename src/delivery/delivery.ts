@@ -9,7 +9,7 @@ import { createBatcher } from './batcher.js'
 import { createDeliverer, type Deliverer } from './deliverer.js'
 import { createDrainer, type Failure } from './drainer.js'
 import { createTopicHolds, holdReasonOf, type TopicHolds } from './holds.js'
-import type { KafkaEdge } from './kafka.js'
+import type { KafkaEdge } from './kafka/index.js'
 import { createKafkaWatch } from './kafka-watch.js'
 import { createLanes } from './lanes.js'
 import { createSpoolBudget } from './spool/budget.js'
@@ -37,6 +37,8 @@ export interface Delivery {
   readonly spool: Pick<Spool, 'entries' | 'bytes' | 'usedBytes'>
   /** Did Kafka answer its last call (or probe)? */
   kafkaUp(): boolean
+  /** Did Kafka answer its last produce call in time? While it did not, requests go to the spool. */
+  producing(): boolean
   /** Entries waiting in each held topic's lane. */
   waiting(): { topic: string; entries: number }[]
   readonly spoolWriteError: Deliverer['spoolWriteError']
@@ -77,12 +79,21 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
   // attempts say whether Kafka is back.
   const kafkaWatch = createKafkaWatch({ probe: () => kafka.probe(), intervalMs: config.kafka.probeIntervalMs, onChange: (up) => metrics.kafkaUp.set(up ? 1 : 0) })
   metrics.kafkaUp.set(0)
+  /**
+   * Where requests go follows Kafka's last answer to a produce call (or its silence past ackTimeoutMs), not the idle
+   * probe: one slow metadata request on a loaded machine must not send events to the spool that Kafka would take.
+   */
+  let produceAnswered = false
+  const answered = (yes: boolean): void => {
+    produceAnswered = yes
+    kafkaWatch.observe(yes)
+  }
   const observeBatch = (records: readonly OutboundRecord[], seconds: number, error?: unknown): void => {
     metrics.batches.inc({ result: error === undefined ? 'ok' : 'error' })
     metrics.batchRecords.observe(records.length)
     metrics.batchSeconds.observe(seconds)
     // A refusal is an answer too: Kafka is up, it just will not take these records.
-    kafkaWatch.observe(error === undefined || !isBridgeError(error) || !error.retriable)
+    answered(error === undefined || !isBridgeError(error) || !error.retriable)
     if (error !== undefined) return void logger.debug({ err: error, records: records.length }, 'produce call failed')
     if (records.length === 1) return void metrics.records.inc({ topic: records[0]!.topic })
     const perTopic = new Map<string, number>()
@@ -133,8 +144,8 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     schemaTexts,
     ackTimeoutMs: config.kafka.ackTimeoutMs,
     logger,
-    kafkaAnswers: () => kafkaWatch.up,
-    onKafkaUnanswered: () => kafkaWatch.observe(false),
+    kafkaAnswers: () => produceAnswered,
+    onKafkaUnanswered: () => answered(false),
     topicWaits: (topic) => lanes.wants(topic),
     onSpooled: () => drainer.kick(),
     onSpoolWriteFailed: (error) => metrics.spoolWriteFailures.inc({ reason: error.code === ErrorCodes.SPOOL_FULL ? 'full' : 'io' }),
@@ -176,7 +187,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
         progressAt = performance.now()
       }
       if (drainer.failing && drainer.attempts > before) return false
-      return kafkaWatch.up || performance.now() - progressAt < config.kafka.ackTimeoutMs
+      return produceAnswered || performance.now() - progressAt < config.kafka.ackTimeoutMs
     }
     for (;;) {
       if (deliverable() === 0) return 'drained'
@@ -194,6 +205,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     holds,
     spool,
     kafkaUp: () => kafkaWatch.up,
+    producing: () => produceAnswered,
     waiting: () => lanes.waiting(),
     get spoolWriteError() {
       return deliverer.spoolWriteError
@@ -212,7 +224,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
       kafkaWatch.start()
     },
     kafkaReached() {
-      kafkaWatch.observe(true)
+      answered(true)
       drainer.kick()
     },
     async close(graceMs) {

@@ -2,7 +2,7 @@
 import type { Logger } from '../observability/logger.js'
 import type { SchemaIds } from '../avro/registry.js'
 import type { TopicHolds } from './holds.js'
-import type { KafkaEdge } from './kafka.js'
+import type { KafkaEdge } from './kafka/index.js'
 
 export interface PlannedTopic {
   topic: string

@@ -4,7 +4,7 @@ import { withWireHeader } from '../avro/encoder.js'
 import { createSchemaIds } from '../avro/registry.js'
 import { readRegistryTls } from '../avro/registry-http.js'
 import type { BridgeConfig } from '../config/schema.js'
-import { createKafkaEdge } from '../delivery/kafka.js'
+import { createKafkaEdge } from '../delivery/kafka/index.js'
 import type { OutboundRecord } from '../delivery/types.js'
 import type { Logger } from '../observability/logger.js'
 

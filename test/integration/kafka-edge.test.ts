@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto'
 import { Partitioners } from 'kafkajs'
 import { describe, expect, it } from 'vitest'
-import { createKafkaEdge } from '../../src/delivery/kafka.js'
+import { createKafkaEdge } from '../../src/delivery/kafka/index.js'
 import { createLogger } from '../../src/observability/logger.js'
 import { testConfig } from './support/bridge.js'
 import { consume, createTopic } from './support/kafka.js'

@@ -37,7 +37,7 @@ describe('Kafka outage', () => {
     // Idle and connected: the probe, not traffic, says Kafka is up.
     await expect.poll(() => metric(bridge.url, 'bridge_kafka_up'), { timeout: 30_000, interval: 200 }).toBe(1)
     const sent: Sent[] = [await send(bridge.url, 'warm', 0)]
-    expect(sent[0]!.status).toBe(200)
+    expect(sent[0]!.status, bridge.output()).toBe(200)
 
     stack('kill9', 'kafka')
     // No request since the kill: only the idle probe can notice.

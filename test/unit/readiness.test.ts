@@ -1,7 +1,7 @@
 // /readyz's answers: delivering to Kafka, spooling with room, full, a spool that cannot write, held topics.
 import { describe, expect, it } from 'vitest'
 import type { Hold } from '../../src/delivery/holds.js'
-import type { KafkaState } from '../../src/delivery/kafka.js'
+import type { KafkaState } from '../../src/delivery/kafka/index.js'
 import { createReadiness } from '../../src/readiness.js'
 
 function readiness(state: {
@@ -30,6 +30,7 @@ function readiness(state: {
       },
     },
     kafkaUp: () => state.up ?? true,
+    producing: () => state.up ?? true,
     held: () => state.held ?? [],
     waiting: () => state.waiting ?? [],
     spoolWriteError: () => state.writeError,

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 // The published typings lag the runtime: ProtocolError takes {type, code, retriable, message}, NonRetriableError a cause.
 const protocolError = (e: { type: string; code: number; retriable: boolean; message: string }): Error => new KafkaJSProtocolError(e as unknown as Error)
 const nonRetriable = (e: Error): Error => new (KafkaJSNonRetriableError as unknown as new (e: Error, o: { cause: Error }) => Error)(e, { cause: e })
-import { kafkaLogCreator, wrapKafkaError } from '../../../src/delivery/kafka.js'
+import { kafkaLogCreator, wrapKafkaError } from '../../../src/delivery/kafka/index.js'
 import { logLevel } from 'kafkajs'
 import { capturingLogger } from './spool-fixtures.js'
 

@@ -1,0 +1,72 @@
+// kafkajs's errors wrapped into ours where they enter: an outage (retriable), a refusal for good, or one an operator must fix.
+import { BridgeError, ErrorCodes } from '../../errors.js'
+
+/**
+ * Protocol errors that no retry, reconnect or outage's end will change: the only ones that may set records
+ * aside. Anything else (connection refused, timeouts, leadership moves, exhausted retries) is an outage.
+ */
+const PERMANENT = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'CORRUPT_MESSAGE',
+  'INVALID_TOPIC_EXCEPTION',
+  'UNSUPPORTED_VERSION',
+  'UNSUPPORTED_FOR_MESSAGE_FORMAT',
+  'INVALID_REQUIRED_ACKS',
+  'POLICY_VIOLATION',
+])
+
+/** An ACL that refuses the bridge: often a brief operator mistake, so the spool holds rather than set records aside. */
+const AUTHORIZATION = new Set(['TOPIC_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED'])
+
+/** A topic that does not exist (or that the principal may not even describe): only an operator can make it. */
+const MISSING = new Set(['UNKNOWN_TOPIC_OR_PARTITION'])
+
+/**
+ * kafkajs nests the real reason: exhausted retries wrap the last error as `cause`, sometimes several deep, and an
+ * admin call on several topics gathers one error per topic in `errors`.
+ */
+function refusalType(error: unknown, types: ReadonlySet<string>, depth = 0): string | undefined {
+  if (depth > 8 || typeof error !== 'object' || error === null) return undefined
+  const type = (error as { type?: unknown }).type
+  if (typeof type === 'string' && types.has(type)) return type
+  for (const inner of (error as { errors?: unknown }).errors instanceof Array ? ((error as { errors: unknown[] }).errors) : []) {
+    const found = refusalType(inner, types, depth + 1)
+    if (found !== undefined) return found
+  }
+  return refusalType((error as { cause?: unknown }).cause ?? (error as { originalError?: unknown }).originalError, types, depth + 1)
+}
+
+/** An error's message, with the type and message of each error an admin call gathered (its own says only "errors"). */
+export function describeKafkaError(error: unknown): string {
+  const message = (error as { message?: string } | null)?.message ?? String(error)
+  const inner = (error as { errors?: unknown }).errors
+  if (!(inner instanceof Array) || inner.length === 0) return message
+  const details = inner.map((e: { type?: string; message?: string }) => [e.type, e.message].filter(Boolean).join(': '))
+  return `${message}: ${[...new Set(details)].join('; ')}`
+}
+
+/** The broker answered no for good (a protocol error it marks not retriable), as opposed to no answer or a transient one. */
+export function brokerRefused(error: unknown, depth = 0): boolean {
+  if (depth > 8 || typeof error !== 'object' || error === null) return false
+  const { name, retriable } = error as { name?: unknown; retriable?: unknown }
+  if ((name === 'KafkaJSProtocolError' || name === 'KafkaJSCreateTopicError') && retriable === false) return true
+  const errors = (error as { errors?: unknown }).errors
+  if (errors instanceof Array && errors.some((inner) => brokerRefused(inner, depth + 1))) return true
+  return brokerRefused((error as { cause?: unknown }).cause ?? (error as { originalError?: unknown }).originalError, depth + 1)
+}
+
+export function wrapKafkaError(error: unknown, doing: string): BridgeError {
+  if (error instanceof BridgeError) return error
+  const message = (error as { message?: string } | null)?.message ?? String(error)
+  const denied = refusalType(error, AUTHORIZATION)
+  if (denied !== undefined) return new BridgeError(ErrorCodes.KAFKA_UNAUTHORIZED, `Kafka denied ${doing} (${denied}): check the ACLs of the bridge's principal`, { cause: error })
+  if (refusalType(error, MISSING) !== undefined) {
+    return new BridgeError(ErrorCodes.KAFKA_TOPIC_MISSING, `Kafka has no such topic (${doing}): create it, or let the bridge create it (topics.create)`, { cause: error })
+  }
+  const permanent = refusalType(error, PERMANENT)
+  return permanent === undefined
+    ? new BridgeError(ErrorCodes.KAFKA_UNAVAILABLE, `Kafka is unavailable (${doing}): ${message}`, { retriable: true, cause: error })
+    : new BridgeError(ErrorCodes.KAFKA_REJECTED, `Kafka refused ${doing} for good (${permanent}): ${message}`, { cause: error })
+}
