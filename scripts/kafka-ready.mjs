@@ -4,6 +4,8 @@
 // that while its registration is still refused (DuplicateBrokerRegistrationException) for up to a minute.
 // Usage: node scripts/kafka-ready.mjs BROKERS [REPLICAS] [NODE_ID]   (used by scripts/stack.sh; prints why not on stderr)
 // REPLICAS: the probe topic's replication factor (the cluster's size); NODE_ID: this node must be registered.
+// A secured broker: KAFKA_READY_CA (a PEM file: TLS trusting it) and KAFKA_READY_SASL_USERNAME / _PASSWORD (SCRAM-SHA-512).
+import { readFileSync } from 'node:fs'
 import { Kafka, logLevel } from 'kafkajs'
 
 const [brokers, replicasText = '1', nodeText] = process.argv.slice(2)
@@ -15,9 +17,13 @@ const replicas = Number(replicasText)
 const nodeId = nodeText === undefined ? undefined : Number(nodeText)
 const PROBE_TOPIC = '__stack_ready'
 
+const ca = process.env['KAFKA_READY_CA']
+const username = process.env['KAFKA_READY_SASL_USERNAME']
 const kafka = new Kafka({
   clientId: 'stack-ready',
   brokers: brokers.split(','),
+  ...(ca === undefined ? {} : { ssl: { ca: [readFileSync(ca, 'utf8')] } }),
+  ...(username === undefined ? {} : { sasl: { mechanism: 'scram-sha-512', username, password: process.env['KAFKA_READY_SASL_PASSWORD'] ?? '' } }),
   logLevel: logLevel.NOTHING,
   connectionTimeout: 2_000,
   requestTimeout: 5_000,

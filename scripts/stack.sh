@@ -7,7 +7,11 @@
 #        scripts/stack.sh kill9 SERVICE    SIGKILL, for crash tests (data survives; `up` restarts it)
 #        scripts/stack.sh controller       the node name of the active KRaft controller (the quorum's leader)
 #        scripts/stack.sh format SERVICE   format a node's KRaft storage (up does it too), without starting it
-# SERVICE: kafka (every broker) or registry; with STACK_BROKERS=3 also kafka-1, kafka-2, kafka-3: a three-node
+# SERVICE: kafka (every broker), registry, or kafka-secure (with STACK_SECURE=1 part of every command without a
+# SERVICE): a secured broker of its own, SASL_SSL (SCRAM-SHA-512) on SECURE_KAFKA_PORT (9392), SSL requiring a client
+# certificate on +1, StandardAuthorizer (users admin, a super user, and bridge, with no ACL: tests grant what they
+# need), its CA and certificates made with openssl under .stack/pki/ (scripts/stack-pki.sh).
+# With STACK_BROKERS=3 also kafka-1, kafka-2, kafka-3: a three-node
 # KRaft cluster (each broker+controller) on KAFKA_PORT, +2, +4 (controllers +1), replication factor 3,
 # min.insync.replicas 2, its data apart from the one-broker stack's. One broker is the default.
 #
@@ -33,6 +37,9 @@ LOG4J_VERSION=${LOG4J_VERSION:-2.25.5}
 APICURIO_VERSION=${APICURIO_VERSION:-3.0.9}
 
 KAFKA_PORT=${KAFKA_PORT:-9092}
+SECURE_KAFKA_PORT=${SECURE_KAFKA_PORT:-9392}
+STACK_SECURE=${STACK_SECURE:-0}
+PKI=$STACK/pki
 STACK_BROKERS=${STACK_BROKERS:-1}
 [[ $STACK_BROKERS == 1 || $STACK_BROKERS == 3 ]] || { printf '[stack] ERROR: STACK_BROKERS is 1 or 3, not %s\n' "$STACK_BROKERS" >&2; exit 2; }
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
@@ -123,15 +130,34 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # acknowledged), not merely that it answers metadata: scripts/kafka-ready.mjs asks with kafkajs.
 kafka_ready() {
   [[ -d $ROOT/node_modules/kafkajs ]] || die "node_modules is missing: run 'npm ci' first ('make stack-up' does)"
+  if [[ $1 == kafka-secure ]]; then
+    KAFKA_READY_CA=$PKI/ca.pem KAFKA_READY_SASL_USERNAME=admin KAFKA_READY_SASL_PASSWORD=$(<"$PKI/admin.password") \
+      timeout 20 node "$ROOT/scripts/kafka-ready.mjs" "127.0.0.1:$(broker_port "$1")" 1 1 2>>"$LOGS/kafka-ready.log"
+    return
+  fi
   timeout 20 node "$ROOT/scripts/kafka-ready.mjs" "127.0.0.1:$(broker_port "$1")" "$STACK_BROKERS" "$(node_index "$1")" 2>>"$LOGS/kafka-ready.log"
 }
 
 # Nodes: "kafka" alone, or kafka-1..kafka-3. Node i listens on KAFKA_PORT+2(i-1), its controller one above.
 kafka_nodes() { if [[ $STACK_BROKERS == 3 ]]; then echo kafka-1 kafka-2 kafka-3; else echo kafka; fi; }
-node_index() { if [[ $1 == kafka ]]; then echo 1; else echo "${1#kafka-}"; fi; }
-broker_port() { echo $((KAFKA_PORT + 2 * ($(node_index "$1") - 1))); }
-controller_port() { if [[ $1 == kafka ]]; then echo "$KAFKA_CONTROLLER_PORT"; else echo $(($(broker_port "$1") + 1)); fi; }
-node_data() { if [[ $1 == kafka ]]; then echo "$DATA/kafka"; else echo "$DATA/cluster/$1"; fi; }
+# The secured broker: in the commands without a SERVICE with STACK_SECURE=1, and in `down` and `status` while it runs.
+secure_nodes() { if [[ $STACK_SECURE == 1 ]] || our_pid kafka-secure >/dev/null; then echo kafka-secure; fi; }
+node_index() { if [[ $1 == kafka || $1 == kafka-secure ]]; then echo 1; else echo "${1#kafka-}"; fi; }
+broker_port() { if [[ $1 == kafka-secure ]]; then echo "$SECURE_KAFKA_PORT"; else echo $((KAFKA_PORT + 2 * ($(node_index "$1") - 1))); fi; }
+controller_port() {
+  case $1 in
+    kafka) echo "$KAFKA_CONTROLLER_PORT" ;;
+    kafka-secure) echo $((SECURE_KAFKA_PORT + 2)) ;;
+    *) echo $(($(broker_port "$1") + 1)) ;;
+  esac
+}
+node_data() {
+  case $1 in
+    kafka) echo "$DATA/kafka" ;;
+    kafka-secure) echo "$DATA/secure" ;;
+    *) echo "$DATA/cluster/$1" ;;
+  esac
+}
 quorum_voters() {
   local node voters=()
   for node in $(kafka_nodes); do voters+=("$(node_index "$node")@127.0.0.1:$(controller_port "$node")"); done
@@ -164,6 +190,32 @@ launch() {
   log "$name started (pid $pid, log ${log#"$ROOT"/})"
 }
 
+# What every node's config shares, for a replication factor and min.insync.replicas: small internal topics, quick
+# crash recovery, threads for two cores.
+node_tuning() {
+  cat <<EOF
+num.partitions=1
+default.replication.factor=$1
+min.insync.replicas=$2
+offsets.topic.replication.factor=$1
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=$1
+transaction.state.log.min.isr=$2
+transaction.state.log.num.partitions=1
+share.coordinator.state.topic.replication.factor=$1
+share.coordinator.state.topic.min.isr=$2
+share.coordinator.state.topic.num.partitions=1
+group.initial.rebalance.delay.ms=0
+# After a kill -9 the controller refuses the restarted broker (DUPLICATE_BROKER_REGISTRATION) until the
+# old incarnation's session expires: 9 s by default, 3 s here so crash tests recover quickly.
+broker.heartbeat.interval.ms=500
+broker.session.timeout.ms=3000
+# two cores: the defaults (3 network, 8 I/O threads) only add contention
+num.network.threads=2
+num.io.threads=4
+EOF
+}
+
 write_kafka_config() {
   local node=$1 port controller data rf=1 isr=1
   port=$(broker_port "$node")
@@ -182,26 +234,8 @@ controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 log.dirs=$data
-num.partitions=1
-default.replication.factor=$rf
-min.insync.replicas=$isr
 auto.create.topics.enable=true
-offsets.topic.replication.factor=$rf
-offsets.topic.num.partitions=1
-transaction.state.log.replication.factor=$rf
-transaction.state.log.min.isr=$isr
-transaction.state.log.num.partitions=1
-share.coordinator.state.topic.replication.factor=$rf
-share.coordinator.state.topic.min.isr=$isr
-share.coordinator.state.topic.num.partitions=1
-group.initial.rebalance.delay.ms=0
-# After a kill -9 the controller refuses the restarted broker (DUPLICATE_BROKER_REGISTRATION) until the
-# old incarnation's session expires: 9 s by default, 3 s here so crash tests recover quickly.
-broker.heartbeat.interval.ms=500
-broker.session.timeout.ms=3000
-# two cores: the defaults (3 network, 8 I/O threads) only add contention
-num.network.threads=2
-num.io.threads=4
+$(node_tuning "$rf" "$isr")
 EOF
   cat >"$KAFKA_HOME/log4j2.properties" <<'EOF'
 # Everything to stdout, which stack.sh sends to .stack/logs/kafka.log.
@@ -226,10 +260,60 @@ rootLogger.appenderRef.err.ref=ERR
 EOF
 }
 
+# The secured broker: SASL_SSL for SCRAM users, SSL requiring a client certificate (its CN is the principal), the
+# controller on SSL too, StandardAuthorizer with admin and the broker's own certificate as super users.
+write_secure_config() {
+  local port controller data password
+  port=$(broker_port kafka-secure)
+  controller=$(controller_port kafka-secure)
+  data=$(node_data kafka-secure)
+  password=$(<"$PKI/keystore.password")
+  mkdir -p "$data"
+  # the log4j files the plain broker's config writes serve this one too
+  write_kafka_config kafka
+  cat >"$KAFKA_HOME/kafka-secure.properties" <<EOF
+# Generated by scripts/stack.sh: a secured one-node KRaft broker, loopback only.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$controller
+listeners=SASL_SSL://127.0.0.1:$port,SSL://127.0.0.1:$((port + 1)),CONTROLLER://127.0.0.1:$controller
+advertised.listeners=SASL_SSL://127.0.0.1:$port,SSL://127.0.0.1:$((port + 1))
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=SSL
+listener.security.protocol.map=CONTROLLER:SSL,SSL:SSL,SASL_SSL:SASL_SSL
+ssl.keystore.type=PKCS12
+ssl.keystore.location=$PKI/broker.p12
+ssl.keystore.password=$password
+ssl.key.password=$password
+ssl.truststore.type=PEM
+ssl.truststore.location=$PKI/ca.pem
+listener.name.ssl.ssl.client.auth=required
+listener.name.controller.ssl.client.auth=required
+listener.name.sasl_ssl.ssl.client.auth=none
+sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+ssl.principal.mapping.rules=RULE:^CN=([A-Za-z0-9._-]+)\$/\$1/,DEFAULT
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:admin;User:broker
+log.dirs=$data
+auto.create.topics.enable=false
+$(node_tuning 1 1)
+EOF
+}
+
+# The secured broker's PKI and SCRAM passwords, made once under .stack/pki/.
+secure_pki() {
+  bash "$ROOT/scripts/stack-pki.sh" "$PKI"
+  local user
+  for user in admin bridge; do
+    [[ -s $PKI/$user.password ]] || { head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$PKI/$user.password"; chmod 600 "$PKI/$user.password"; }
+  done
+}
+
 # Every node of a cluster is formatted with one cluster id, kept beside their data.
 cluster_id() {
   local file
-  if [[ $STACK_BROKERS == 3 ]]; then file=$DATA/cluster/cluster-id; else file=$DATA/kafka-cluster-id; fi
+  if [[ ${1:-} == kafka-secure ]]; then file=$DATA/secure-cluster-id; elif [[ $STACK_BROKERS == 3 ]]; then file=$DATA/cluster/cluster-id; else file=$DATA/kafka-cluster-id; fi
   mkdir -p "$(dirname "$file")"
   # a Kafka UUID is 16 random bytes in URL-safe base64 without padding
   [[ -s $file ]] || head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' >"$file"
@@ -239,15 +323,22 @@ cluster_id() {
 # `--cluster-id=ID`, not `-t ID`: an id may begin with "-" (URL-safe base64 does so one time in 64), which the
 # storage tool's argument parser would take for an option and fail the start of a fresh stack.
 format_node() {
-  local node=$1 data id out
+  local node=$1 data id out users=()
   fetch_kafka
-  write_kafka_config "$node"
+  if [[ $node == kafka-secure ]]; then
+    secure_pki
+    write_secure_config
+    # SCRAM users exist from the first start: a secured broker cannot create them before it can authenticate anyone.
+    users=(--add-scram "SCRAM-SHA-512=[name=admin,password=$(<"$PKI/admin.password")]" --add-scram "SCRAM-SHA-512=[name=bridge,password=$(<"$PKI/bridge.password")]")
+  else
+    write_kafka_config "$node"
+  fi
   data=$(node_data "$node")
   [[ -f $data/meta.properties ]] && return 0
-  id=${KAFKA_CLUSTER_ID:-$(cluster_id)}
+  id=${KAFKA_CLUSTER_ID:-$(cluster_id "$node")}
   log "formatting KRaft storage in ${data#"$ROOT"/} (cluster id $id)"
   out=$("$JAVA" -Dlog4j2.configurationFile="$KAFKA_HOME/tools-log4j2.properties" -cp "$KAFKA_HOME/libs/*" \
-    kafka.tools.StorageTool format --ignore-formatted "--cluster-id=$id" -c "$KAFKA_HOME/$node.properties" 2>&1) \
+    kafka.tools.StorageTool format --ignore-formatted "--cluster-id=$id" -c "$KAFKA_HOME/$node.properties" "${users[@]}" 2>&1) \
     || { printf '%s\n' "$out" >&2; die "kafka storage format failed"; }
 }
 
@@ -290,7 +381,13 @@ start_registry() {
     -jar "$jar"
 }
 
-ports_of() { if [[ $1 == registry ]]; then echo "$REGISTRY_PORT"; else echo "$(broker_port "$1") $(controller_port "$1")"; fi; }
+ports_of() {
+  case $1 in
+    registry) echo "$REGISTRY_PORT" ;;
+    kafka-secure) echo "$SECURE_KAFKA_PORT $((SECURE_KAFKA_PORT + 1)) $((SECURE_KAFKA_PORT + 2))" ;;
+    *) echo "$(broker_port "$1") $(controller_port "$1")" ;;
+  esac
+}
 
 ready() { if [[ $1 == registry ]]; then registry_ready; else kafka_ready "$1"; fi; }
 
@@ -420,7 +517,7 @@ kill9() {
 status() {
   local name pid rc=0
   # shellcheck disable=SC2046 # a word list
-  for name in $(kafka_nodes) registry; do
+  for name in $(kafka_nodes) registry $(secure_nodes); do
     if pid=$(our_pid "$name"); then
       if ready "$name"; then echo "$name: running, ready (pid $pid)"; else echo "$name: running, NOT answering (pid $pid)"; rc=1; fi
     else
@@ -452,13 +549,19 @@ print_env() {
   for node in $(kafka_nodes); do brokers+=("127.0.0.1:$(broker_port "$node")"); done
   echo "KAFKA_BROKERS=$(IFS=,; echo "${brokers[*]}")"
   echo "SCHEMA_REGISTRY_URL=$(registry_url)"
+  if [[ -n $(secure_nodes) ]]; then
+    echo "SECURE_KAFKA_SASL_BROKERS=127.0.0.1:$SECURE_KAFKA_PORT"
+    echo "SECURE_KAFKA_MTLS_BROKERS=127.0.0.1:$((SECURE_KAFKA_PORT + 1))"
+    echo "SECURE_KAFKA_PKI=$PKI"
+  fi
 }
 
 services() {
   case ${1:-} in
-    "") echo "$(kafka_nodes) registry" ;;
+    "") echo "$(kafka_nodes) registry $(secure_nodes)" ;;
     kafka) kafka_nodes ;;
     registry) echo registry ;;
+    kafka-secure) echo kafka-secure ;;
     kafka-1 | kafka-2 | kafka-3) [[ $STACK_BROKERS == 3 ]] || die "$1 is a node of the cluster: set STACK_BROKERS=3"; echo "$1" ;;
     *) die "unknown service '$1' (kafka, registry$([[ $STACK_BROKERS == 3 ]] && echo ', kafka-1, kafka-2, kafka-3'))" ;;
   esac

@@ -1,6 +1,7 @@
 // Reaching Kafka at start-up: connect (retrying until it answers), then each topic and its subject; a topic that fails is held, alone.
 import type { Logger } from '../observability/logger.js'
 import type { SchemaIds } from '../avro/registry.js'
+import { ErrorCodes, isBridgeError } from '../errors.js'
 import type { TopicHolds } from './holds.js'
 import type { KafkaEdge } from './kafka/index.js'
 
@@ -131,7 +132,10 @@ export function createPreparation(options: PreparationOptions): Preparation {
         logger.warn(p, 'topic partition has fewer in-sync replicas than its min.insync.replicas: acks=all produce calls to it fail, and its events wait in the spool')
       }
     } catch (error) {
-      logger.debug({ err: error }, 'could not check the topics\' in-sync replicas')
+      // A least-privilege principal may lack DESCRIBE_CONFIGS: the check is skipped, once and said so; nothing else needs it.
+      if (isBridgeError(error) && error.code === ErrorCodes.KAFKA_UNAUTHORIZED) {
+        logger.info('not checking the topics\' in-sync replicas at start-up: the principal may not describe topic configs (grant DESCRIBE_CONFIGS on the topics for this check)')
+      } else logger.debug({ err: error }, 'could not check the topics\' in-sync replicas')
     }
   }
 

@@ -9,19 +9,23 @@ declare module 'vitest' {
     stackScript: string
     /** Environment for scripts/stack.sh (the cluster tests' STACK_BROKERS and ports); none for the one broker. */
     stackEnv: Record<string, string>
+    /** The secured broker beside the one broker (STACK_SECURE=1). */
+    secureKafka: { saslBrokers: string; mtlsBrokers: string; pki: string }
   }
 }
 
 export default function setup(project: TestProject): () => void {
   // Fails loudly (throws) when the broker or registry cannot start: integration tests never skip.
-  const { before, kafkaBrokers, schemaRegistryUrl } = stackUp()
+  // The secured broker too: its tests run with the others.
+  const { before, kafkaBrokers, schemaRegistryUrl, value } = stackUp({ STACK_SECURE: '1' })
   project.provide('kafkaBrokers', kafkaBrokers)
   project.provide('schemaRegistryUrl', schemaRegistryUrl)
   project.provide('stackScript', STACK_SCRIPT)
   project.provide('stackEnv', {})
-  const startedHere = !/^kafka: running/m.test(before) || !/^registry: running/m.test(before)
+  project.provide('secureKafka', { saslBrokers: value('SECURE_KAFKA_SASL_BROKERS'), mtlsBrokers: value('SECURE_KAFKA_MTLS_BROKERS'), pki: value('SECURE_KAFKA_PKI') })
+  const startedHere = !/^kafka: running/m.test(before) || !/^registry: running/m.test(before) || !/^kafka-secure: running/m.test(before)
   return () => {
     // Leave a stack the developer started (make run) alone; stop one these tests started, unless asked to keep it.
-    if (startedHere && process.env['KEEP_STACK'] !== '1') runStack({}, 'down')
+    if (startedHere && process.env['KEEP_STACK'] !== '1') runStack({ STACK_SECURE: '1' }, 'down')
   }
 }

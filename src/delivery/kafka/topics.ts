@@ -96,7 +96,9 @@ export function createTopicAdmin(admin: Admin, config: BridgeConfig): TopicAdmin
       const [{ topics: metadata }, configs] = await Promise.all([
         admin.fetchTopicMetadata({ topics: unique }),
         admin.describeConfigs({ includeSynonyms: false, resources: unique.map((name) => ({ type: TOPIC_RESOURCE, name, configNames: ['min.insync.replicas'] })) }),
-      ])
+      ]).catch((error: unknown) => {
+        throw wrapKafkaError(error, "describing the topics' configs")
+      })
       const minOf = new Map(configs.resources.map((r) => [r.resourceName, Number(r.configEntries.find((e) => e.configName === 'min.insync.replicas')?.configValue ?? 1)]))
       return metadata.flatMap((t) =>
         t.partitions

@@ -9,7 +9,7 @@ export function runStack(env: Record<string, string>, ...args: string[]): string
 }
 
 /** What `status` says before, and the KEY=value lines of `up` (it throws, loudly, when something cannot start). */
-export function stackUp(env: Record<string, string> = {}): { before: string; kafkaBrokers: string; schemaRegistryUrl: string } {
+export function stackUp(env: Record<string, string> = {}): { before: string; kafkaBrokers: string; schemaRegistryUrl: string; value: (key: string) => string } {
   const before = spawnSync('bash', [STACK_SCRIPT, 'status'], { encoding: 'utf8', env: { ...process.env, ...env } }).stdout
   const out = runStack(env, 'up')
   const value = (key: string): string => {
@@ -17,5 +17,5 @@ export function stackUp(env: Record<string, string> = {}): { before: string; kaf
     if (line === undefined) throw new Error(`scripts/stack.sh up printed no ${key}=… line:\n${out}`)
     return line.slice(key.length + 1).trim()
   }
-  return { before, kafkaBrokers: value('KAFKA_BROKERS'), schemaRegistryUrl: value('SCHEMA_REGISTRY_URL') }
+  return { before, kafkaBrokers: value('KAFKA_BROKERS'), schemaRegistryUrl: value('SCHEMA_REGISTRY_URL'), value }
 }
