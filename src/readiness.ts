@@ -7,6 +7,8 @@ export interface Readiness {
   /** How accepted events are stored right now: "kafka", later "spool"; "none" when neither can take them. */
   delivering: 'kafka' | 'spool' | 'none'
   kafka: string
+  /** Why Kafka refuses the bridge's connection (authentication failed, certificate not trusted or required). */
+  kafkaRefusal?: string
   /** Topics held until an operator fixes something (an ACL, a missing topic, a refused subject); the rest flows. */
   held: { topic: string; reason: string; message: string; since: string; entries: number }[]
   spool: {
@@ -26,7 +28,7 @@ export interface Readiness {
 export interface ReadinessInputs {
   spool: { readonly entries: number; readonly bytes: number; readonly usedBytes: number }
   maxBytes: number
-  kafka: Pick<KafkaEdge, 'prepared' | 'state' | 'probe'>
+  kafka: Pick<KafkaEdge, 'prepared' | 'state' | 'probe'> & Partial<Pick<KafkaEdge, 'refusal'>>
   /** Kafka's last answer (a produce call, the drainer's attempts, the idle probe). */
   kafkaUp: () => boolean
   /** Kafka's last answer to a produce call: while it was none, requests go to the spool. */
@@ -47,8 +49,10 @@ export function createReadiness(inputs: ReadinessInputs): () => Promise<Readines
     const waiting = new Map(inputs.waiting().map((lane) => [lane.topic, lane.entries]))
     const writeError = inputs.spoolWriteError()
     const writable = writeError === undefined && spool.usedBytes < maxBytes
+    const refusal = reachable ? undefined : kafka.refusal
     const base = {
       kafka: reachable ? 'connected' : 'unreachable',
+      ...(refusal === undefined ? {} : { kafkaRefusal: refusal }),
       held: inputs.held().map((h) => ({ topic: h.topic, reason: h.reason, message: h.message, since: h.since.toISOString(), entries: waiting.get(h.topic) ?? 0 })),
       spool: {
         entries: spool.entries,

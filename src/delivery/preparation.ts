@@ -3,7 +3,7 @@ import type { Logger } from '../observability/logger.js'
 import type { SchemaIds } from '../avro/registry.js'
 import { ErrorCodes, isBridgeError } from '../errors.js'
 import type { TopicHolds } from './holds.js'
-import type { KafkaEdge } from './kafka/index.js'
+import { connectionRefusal, type KafkaEdge } from './kafka/index.js'
 
 export interface PlannedTopic {
   topic: string
@@ -85,7 +85,10 @@ export function createPreparation(options: PreparationOptions): Preparation {
       // Loud once, then a reminder a minute: not a line per retry.
       if (unreachableSince === undefined) {
         unreachableSince = lastReminder = at
-        logger.error({ err: error, retryEveryMs: retryMs }, 'Kafka is not reachable; accepting into the spool and retrying')
+        // A refusal to fix in the bridge's settings is said as such, not as an outage.
+        const refusal = connectionRefusal(error)
+        if (refusal !== undefined) logger.error({ err: error, retryEveryMs: retryMs }, `Kafka refuses the bridge's connection: ${refusal}; accepting into the spool and retrying`)
+        else logger.error({ err: error, retryEveryMs: retryMs }, 'Kafka is not reachable; accepting into the spool and retrying')
       } else if (at - lastReminder >= REMINDER_MS) {
         lastReminder = at
         logger.warn({ seconds: Math.round((at - unreachableSince) / 1000), spooled: options.spooled() }, 'Kafka still not reachable')

@@ -1,10 +1,12 @@
 // Production Kafka as companies run it, against the stack's secured broker: TLS with a private CA, SASL SCRAM, mutual TLS,
 // and a principal that has exactly the ACLs it needs (granted per test on its own topic prefix) and nothing more.
 import { randomUUID } from 'node:crypto'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startBridge, testConfig, type RunningBridge } from './support/bridge.js'
 import { post } from './support/kafka.js'
-import { grant, mtlsKafka, Operation, saslKafka } from './support/secure-kafka.js'
+import { grant, mtlsKafka, Operation, pkiFile, saslKafka } from './support/secure-kafka.js'
 import { event, metric, STREAM_SECRET } from './support/stream.js'
 
 const bridges: RunningBridge[] = []
@@ -15,8 +17,8 @@ afterEach(async () => {
 const newPrefix = (): string => `sec-${randomUUID().slice(0, 8)}.`
 const SOURCES = [{ id: 'front-desk', type: 'dv2000', secrets: [STREAM_SECRET] }]
 
-async function start(kafka: Record<string, unknown>, prefix: string, extra: Record<string, unknown> = {}): Promise<RunningBridge> {
-  const bridge = await startBridge(testConfig({ kafka, topicPrefix: prefix, sources: SOURCES, ...extra }))
+async function start(kafka: Record<string, unknown>, prefix: string, extra: Record<string, unknown> = {}, options: { waitForKafka?: boolean } = {}): Promise<RunningBridge> {
+  const bridge = await startBridge(testConfig({ kafka, topicPrefix: prefix, sources: SOURCES, ...extra }), options)
   bridges.push(bridge)
   return bridge
 }
@@ -61,5 +63,32 @@ describe('a secured Kafka', () => {
       .toEqual([[`${prefix}dv2000.general`, 'authorization']])
     expect((await sendRoom(bridge, 1)).status).toBe(200)
     expect((await sendGeneral(bridge)).status).toBe(202)
+  })
+
+  describe('a refused connection names its cause, keeps every event in the spool (202), and delivers once fixed', () => {
+    const readyz = async (bridge: RunningBridge) => (await (await fetch(`${bridge.url}/readyz`)).json()) as { kafka: string; kafkaRefusal?: string; spool: { entries: number } }
+
+    const right = { sasl: () => saslKafka(), mtls: () => mtlsKafka() }
+    it.each([
+      ['a wrong SASL password', (prefix: string) => saslKafka({ sasl: { mechanism: 'scram-sha-512', username: 'bridge', password: `wrong-${prefix}` } }), right.sasl, /^authentication failed/],
+      ['a broker certificate the CA does not sign', () => saslKafka({ caFile: pkiFile('other-ca.pem') }), right.sasl, /^certificate not trusted/],
+      ['no client certificate where the broker requires one', () => mtlsKafka({ certFile: undefined, keyFile: undefined }), right.mtls, /^certificate required/],
+      ['a client certificate the broker refuses (another CA)', () => mtlsKafka({ certFile: pkiFile('stranger.pem'), keyFile: pkiFile('stranger.key') }), right.mtls, /^certificate required/],
+    ])('%s', async (_name, wrong, fixed, cause) => {
+      const prefix = newPrefix()
+      await grant('User:bridge', prefix, LEAST)
+      await grant('User:bridge-mtls', prefix, LEAST)
+      const spool = { dir: join(tmpdir(), `bridge-it-spool-${randomUUID().slice(0, 8)}`) }
+      const bridge = await start(wrong(prefix), prefix, { spool }, { waitForKafka: false })
+      expect((await sendRoom(bridge, 1)).status).toBe(202)
+      await expect.poll(async () => (await readyz(bridge)).kafkaRefusal, { timeout: 30_000, interval: 250 }).toMatch(cause)
+      expect(await readyz(bridge)).toMatchObject({ kafka: 'unreachable', spool: { entries: 1 } })
+      // The operator fixes the setting and restarts on the same spool: the event is delivered.
+      await bridges.splice(bridges.indexOf(bridge), 1)[0]!.close()
+      const restarted = await start(fixed(), prefix, { spool })
+      await expect.poll(async () => (await readyz(restarted)).spool.entries, { timeout: 60_000, interval: 250 }).toBe(0)
+      expect((await readyz(restarted)).kafkaRefusal).toBeUndefined()
+      expect(await metric(restarted.url, 'bridge_replayed_total{kind="spool"}')).toBe(1)
+    })
   })
 })

@@ -6,7 +6,7 @@ import { BridgeError, ErrorCodes } from '../../errors.js'
 import type { Logger } from '../../observability/logger.js'
 import type { OutboundRecord } from '../types.js'
 import { createKafkaClient } from './connection.js'
-import { wrapKafkaError } from './errors.js'
+import { connectionRefusal, wrapKafkaError } from './errors.js'
 import { createTopicAdmin, type TopicAdmin } from './topics.js'
 
 export type KafkaState = 'connecting' | 'connected' | 'unreachable' | 'closed'
@@ -15,6 +15,8 @@ export interface KafkaEdge extends TopicAdmin {
   readonly state: KafkaState
   /** Connected once: produce calls may be made. */
   readonly prepared: boolean
+  /** Why Kafka refuses the connection (authentication failed, certificate not trusted or required), until it accepts it. */
+  readonly refusal: string | undefined
   /** Connects and creates the missing ones of `topics` (the replay commands); resolves when produce calls may be made. */
   prepare(topics: readonly string[]): Promise<string[]>
   /** Connects the producer and the admin client; produce calls may be made from here on. */
@@ -47,6 +49,16 @@ export function createKafkaEdge(config: BridgeConfig, logger: Logger): KafkaEdge
   const topics = createTopicAdmin(admin, config)
   let state: KafkaState = 'connecting'
   let prepared = false
+  let refusal: string | undefined
+  /** Kafka's answer to a connection: a refusal to fix in our settings is kept for /readyz until one succeeds. */
+  const connected = (): void => {
+    refusal = undefined
+    if (state !== 'closed') state = 'connected'
+  }
+  const failed = (error: unknown): void => {
+    refusal = connectionRefusal(error) ?? refusal
+    if (state !== 'closed') state = 'unreachable'
+  }
   producer.on(producer.events.CONNECT, () => {
     if (state !== 'closed') state = 'connected'
   })
@@ -62,6 +74,9 @@ export function createKafkaEdge(config: BridgeConfig, logger: Logger): KafkaEdge
     get prepared() {
       return prepared
     },
+    get refusal() {
+      return refusal
+    },
     async prepare(names) {
       await this.connect()
       return config.topics.create ? topics.ensureTopics(names) : []
@@ -70,10 +85,10 @@ export function createKafkaEdge(config: BridgeConfig, logger: Logger): KafkaEdge
       try {
         await producer.connect()
         await admin.connect()
-        state = 'connected'
+        connected()
         prepared = true
       } catch (error) {
-        state = 'unreachable'
+        failed(error)
         throw wrapKafkaError(error, 'connecting')
       }
     },
@@ -89,20 +104,20 @@ export function createKafkaEdge(config: BridgeConfig, logger: Logger): KafkaEdge
       }
       try {
         await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) })
-        state = 'connected'
+        connected()
       } catch (error) {
         const wrapped = wrapKafkaError(error, `producing ${records.length} record(s)`)
-        if (wrapped.retriable) state = 'unreachable'
+        if (wrapped.retriable) failed(error)
         throw wrapped
       }
     },
     async probe() {
       try {
         await within(admin.describeCluster(), options.connectionTimeoutMs, () => new Error('probe timed out'))
-        if (state !== 'closed') state = 'connected'
+        connected()
         return true
-      } catch {
-        if (state !== 'closed') state = 'unreachable'
+      } catch (error) {
+        failed(error)
         return false
       }
     },

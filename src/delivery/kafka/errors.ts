@@ -57,9 +57,42 @@ export function brokerRefused(error: unknown, depth = 0): boolean {
   return brokerRefused((error as { cause?: unknown }).cause ?? (error as { originalError?: unknown }).originalError, depth + 1)
 }
 
+/** A broker certificate the configured CAs do not verify (Node's TLS error codes). */
+const UNTRUSTED = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+])
+/** The broker's TLS alert when it refuses our client certificate, or gets none where it requires one. */
+const CLIENT_CERT_REFUSED = /^ERR_SSL_(SSLV3|TLSV1\d?)_ALERT_(BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|CERTIFICATE_REQUIRED|UNKNOWN_CA|CERTIFICATE_EXPIRED|CERTIFICATE_REVOKED)$/
+
+/**
+ * Why Kafka refused the connection, when it is something to fix in the bridge's settings rather than an outage:
+ * authentication failed, certificate not trusted, certificate required. Never holds a secret.
+ */
+export function connectionRefusal(error: unknown, depth = 0): string | undefined {
+  if (depth > 8 || typeof error !== 'object' || error === null) return undefined
+  const { name, code } = error as { name?: unknown; code?: unknown }
+  if (name === 'KafkaJSSASLAuthenticationError') return 'authentication failed: the broker refused the SASL username or password (kafka.sasl)'
+  if (typeof code === 'string' && UNTRUSTED.has(code)) return `certificate not trusted: the broker's certificate does not verify against kafka.caFile or the system's CAs (${code})`
+  if (typeof code === 'string' && CLIENT_CERT_REFUSED.test(code)) {
+    return `certificate required: the broker refused the client certificate, or got none (kafka.certFile and keyFile, signed by a CA it trusts) (${code})`
+  }
+  return connectionRefusal((error as { cause?: unknown }).cause ?? (error as { originalError?: unknown }).originalError, depth + 1)
+}
+
 export function wrapKafkaError(error: unknown, doing: string): BridgeError {
   if (error instanceof BridgeError) return error
   const message = (error as { message?: string } | null)?.message ?? String(error)
+  // Still an outage for delivery (events wait in the spool until it is fixed), but one that says what to fix.
+  const refused = connectionRefusal(error)
+  if (refused !== undefined) return new BridgeError(ErrorCodes.KAFKA_UNAVAILABLE, `Kafka refused the connection (${doing}): ${refused}`, { retriable: true, cause: error })
   const denied = refusalType(error, AUTHORIZATION)
   if (denied !== undefined) return new BridgeError(ErrorCodes.KAFKA_UNAUTHORIZED, `Kafka denied ${doing} (${denied}): check the ACLs of the bridge's principal`, { cause: error })
   if (refusalType(error, MISSING) !== undefined) {

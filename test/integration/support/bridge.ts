@@ -40,11 +40,12 @@ export function testConfig(overrides: Record<string, unknown> = {}): BridgeConfi
   })
 }
 
-export async function startBridge(config: BridgeConfig = testConfig()): Promise<RunningBridge> {
+/** `waitForKafka: false` for a bridge Kafka refuses: it serves (into its spool) without ever being prepared. */
+export async function startBridge(config: BridgeConfig = testConfig(), options: { waitForKafka?: boolean } = {}): Promise<RunningBridge> {
   const logger = createLogger(config.log.level)
   const app = buildApp(config, { logger })
   await app.start()
-  await app.kafkaPrepared()
+  if (options.waitForKafka !== false) await app.kafkaPrepared()
   await app.http.listen({ host: '127.0.0.1', port: 0 })
   const address = app.http.server.address()
   if (address === null || typeof address === 'string') throw new Error('bridge did not bind a TCP port')

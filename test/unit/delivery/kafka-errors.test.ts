@@ -10,6 +10,26 @@ import { logLevel } from 'kafkajs'
 import { capturingLogger } from './spool-fixtures.js'
 
 describe('wrapKafkaError', () => {
+  // The shapes kafkajs gave against the stack's secured broker (scripts/stack.sh kafka-secure).
+  it('names a refused connection\'s cause (authentication failed, certificate not trusted, certificate required), still as an outage', () => {
+    const tls = (code: string): Error => new KafkaJSNumberOfRetriesExceeded(Object.assign(new KafkaJSConnectionError(`Connection error: ${code}`), { code }), { retryCount: 0, retryTime: 0 })
+    const sasl = Object.assign(new Error('SASL SCRAM SHA512 authentication failed: Authentication failed during authentication due to invalid credentials'), { name: 'KafkaJSSASLAuthenticationError' })
+    const cases: [Error, RegExp][] = [
+      [sasl, /^Kafka refused the connection \(connecting\): authentication failed: the broker refused the SASL username or password/],
+      [tls('SELF_SIGNED_CERT_IN_CHAIN'), /certificate not trusted: .*\(SELF_SIGNED_CERT_IN_CHAIN\)$/],
+      [tls('ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE'), /certificate required: .*\(ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE\)$/],
+      [tls('ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN'), /certificate required: /],
+      [tls('ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED'), /certificate required: /],
+    ]
+    for (const [error, message] of cases) {
+      const wrapped = wrapKafkaError(error, 'connecting')
+      expect(wrapped).toMatchObject({ code: 'KAFKA_UNAVAILABLE', retriable: true })
+      expect(wrapped.message).toMatch(message)
+    }
+    // A plain outage says only that.
+    expect(wrapKafkaError(tls('ECONNREFUSED'), 'connecting').message).toMatch(/^Kafka is unavailable/)
+  })
+
   it('treats a refused connection wrapped by exhausted retries as an outage, however deep', () => {
     const refused = new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:9092')
     const exhausted = new KafkaJSNumberOfRetriesExceeded(refused, { retryCount: 5, retryTime: 2000 })
