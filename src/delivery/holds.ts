@@ -75,7 +75,7 @@ export function createTopicHolds(options: TopicHoldsOptions): TopicHolds {
         lastLine.set(key, at)
         logger.error(
           { topic, reason, err: error, since: holds.get(topic)!.since.toISOString() },
-          `topic ${topic} is held: ${WHAT[reason]}; its events wait in the spool, in order, until that is fixed; every other topic flows`,
+          `topic ${topic} is held: ${WHAT[reason]}: ${message}; its events wait in the spool, in order, until that is fixed; every other topic flows`,
         )
       }
       return true

@@ -1,7 +1,7 @@
 // SPEC §5 on a bad day, against the real broker and registry: a full disk with a stalled Kafka, a topic an operator
 // must fix, a subject the registry refuses, and a SIGTERM with events in the spool. The bridge runs as a child process.
 import { execFileSync } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { afterEach, describe, expect, inject, it } from 'vitest'
 import { mountSmallDisk, type SmallDisk } from '../support/small-disk.js'
@@ -64,9 +64,13 @@ describe('a full disk while Kafka stalls', () => {
     const s = await setup(join(disk.dir, 'spool'))
     const bridge = await start(s.config(), s.dir)
     await expect.poll(async () => (await send(bridge.url, 'warm', 0)).status, { timeout: 60_000, interval: 500 }).toBe(200)
+    // A cold start may have spooled the first events: filled only once their segment is replayed and deleted, or its
+    // deletion would give the disk room back.
+    await expect.poll(async () => ((await readyz(bridge.url)).body['spool'] as { entries: number }).entries, { timeout: 60_000, interval: 250 }).toBe(0)
+    await expect.poll(() => readdirSync(join(disk.dir, 'spool')).filter((name) => name.endsWith('.seg')), { timeout: 30_000, interval: 100 }).toEqual([])
+    stallBroker()
     disk.fill()
 
-    stallBroker()
     // Kafka does not answer within ackTimeoutMs and the spool cannot write: 503, logged and counted.
     const refused = await send(bridge.url, 'room-1', 1)
     expect(refused.status).toBe(503)

@@ -61,6 +61,9 @@ describe('a secured Kafka', () => {
     await expect
       .poll(async () => ((await (await fetch(`${bridge.url}/readyz`)).json()) as { held: { topic: string; reason: string }[] }).held.map((h) => [h.topic, h.reason]), { timeout: 60_000, interval: 250 })
       .toEqual([[`${prefix}dv2000.general`, 'authorization']])
+    // The hold names the operation the principal lacks.
+    const held = ((await (await fetch(`${bridge.url}/readyz`)).json()) as { held: { message: string }[] }).held[0]!
+    expect(held.message).toMatch(/^Kafka denied producing \d+ record\(s\) \(TOPIC_AUTHORIZATION_FAILED\): the bridge's principal needs WRITE on the topic$/)
     expect((await sendRoom(bridge, 1)).status).toBe(200)
     expect((await sendGeneral(bridge)).status).toBe(202)
   })

@@ -87,6 +87,14 @@ export function connectionRefusal(error: unknown, depth = 0): string | undefined
   return connectionRefusal((error as { cause?: unknown }).cause ?? (error as { originalError?: unknown }).originalError, depth + 1)
 }
 
+/** The ACL operation a call needs, by what it was doing: producing WRITE, creating CREATE, listing or describing DESCRIBE. */
+function operationFor(doing: string): string {
+  if (doing.startsWith('producing')) return 'WRITE'
+  if (doing.startsWith('creating')) return 'CREATE'
+  if (doing.startsWith('describing')) return 'DESCRIBE_CONFIGS'
+  return 'DESCRIBE'
+}
+
 export function wrapKafkaError(error: unknown, doing: string): BridgeError {
   if (error instanceof BridgeError) return error
   const message = (error as { message?: string } | null)?.message ?? String(error)
@@ -94,7 +102,9 @@ export function wrapKafkaError(error: unknown, doing: string): BridgeError {
   const refused = connectionRefusal(error)
   if (refused !== undefined) return new BridgeError(ErrorCodes.KAFKA_UNAVAILABLE, `Kafka refused the connection (${doing}): ${refused}`, { retriable: true, cause: error })
   const denied = refusalType(error, AUTHORIZATION)
-  if (denied !== undefined) return new BridgeError(ErrorCodes.KAFKA_UNAUTHORIZED, `Kafka denied ${doing} (${denied}): check the ACLs of the bridge's principal`, { cause: error })
+  if (denied !== undefined) {
+    return new BridgeError(ErrorCodes.KAFKA_UNAUTHORIZED, `Kafka denied ${doing} (${denied}): the bridge's principal needs ${operationFor(doing)} on the topic`, { cause: error })
+  }
   if (refusalType(error, MISSING) !== undefined) {
     return new BridgeError(ErrorCodes.KAFKA_TOPIC_MISSING, `Kafka has no such topic (${doing}): create it, or let the bridge create it (topics.create)`, { cause: error })
   }

@@ -30,7 +30,11 @@ it('holds a topic for a refusal only an operator can fix, logs it once per topic
   ])
   const held = lines.filter((l) => l['level'] === 'error').map((l) => [l['topic'], l['reason'], l['msg']])
   expect(held).toEqual([
-    ['t1', 'authorization', "topic t1 is held: Kafka denies the bridge's principal this topic (authorization); its events wait in the spool, in order, until that is fixed; every other topic flows"],
+    [
+      't1',
+      'authorization',
+      "topic t1 is held: Kafka denies the bridge's principal this topic (authorization): Kafka denied producing 1 record(s) (TOPIC_AUTHORIZATION_FAILED); its events wait in the spool, in order, until that is fixed; every other topic flows",
+    ],
     ['t1', 'authorization', expect.stringContaining('topic t1 is held')],
     ['t2', 'registry_refused', expect.stringContaining("the schema registry refuses the topic's schema (subject refused)")],
   ])

@@ -49,6 +49,9 @@ describe('wrapKafkaError', () => {
     const denied = protocolError({ type: 'TOPIC_AUTHORIZATION_FAILED', code: 29, retriable: false, message: 'Not authorized to access topics: [Topic authorization failed]' })
     // An ACL mistake holds the spool for an operator instead of setting records aside.
     expect(wrapKafkaError(nonRetriable(denied), 'producing')).toMatchObject({ code: 'KAFKA_UNAUTHORIZED', retriable: false })
+    // The refusal names the ACL operation the principal lacks.
+    expect(wrapKafkaError(denied, 'producing 3 record(s)').message).toMatch(/needs WRITE on the topic$/)
+    expect(wrapKafkaError(denied, 'creating topic t').message).toMatch(/needs CREATE on the topic$/)
     // A topic that does not exist holds that topic (the batcher still resends it within its window: just created).
     const unknownTopic = protocolError({ type: 'UNKNOWN_TOPIC_OR_PARTITION', code: 3, retriable: true, message: 'unknown topic' })
     expect(wrapKafkaError(nonRetriable(unknownTopic), 'producing')).toMatchObject({ code: 'KAFKA_TOPIC_MISSING', retriable: false })
