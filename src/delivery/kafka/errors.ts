@@ -69,8 +69,11 @@ const UNTRUSTED = new Set([
   'CERT_NOT_YET_VALID',
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ])
-/** The broker's TLS alert when it refuses our client certificate, or gets none where it requires one. */
-const CLIENT_CERT_REFUSED = /^ERR_SSL_(SSLV3|TLSV1\d?)_ALERT_(BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|CERTIFICATE_REQUIRED|UNKNOWN_CA|CERTIFICATE_EXPIRED|CERTIFICATE_REVOKED)$/
+/**
+ * The broker's TLS alert when it refuses our client certificate, or gets none where it requires one. OpenSSL 3.2+ (Node
+ * 24) names the alert "SSL/TLS" where older ones (Node 20) say "SSLV3".
+ */
+const CLIENT_CERT_REFUSED = /^ERR_SSL_(SSLV3|SSL\/TLS|TLSV1\d?)_ALERT_(BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|CERTIFICATE_REQUIRED|UNKNOWN_CA|CERTIFICATE_EXPIRED|CERTIFICATE_REVOKED)$/
 
 /**
  * Why Kafka refused the connection, when it is something to fix in the bridge's settings rather than an outage:

@@ -20,6 +20,9 @@ describe('wrapKafkaError', () => {
       [tls('ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE'), /certificate required: .*\(ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE\)$/],
       [tls('ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN'), /certificate required: /],
       [tls('ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED'), /certificate required: /],
+      // Node 24's OpenSSL names the same alerts SSL/TLS.
+      [tls('ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE'), /certificate required: /],
+      [tls('ERR_SSL_SSL/TLS_ALERT_CERTIFICATE_UNKNOWN'), /certificate required: /],
     ]
     for (const [error, message] of cases) {
       const wrapped = wrapKafkaError(error, 'connecting')
