@@ -7,7 +7,7 @@ import { afterEach, describe, expect, inject, it } from 'vitest'
 import { mountSmallDisk, type SmallDisk } from '../support/small-disk.js'
 import { childSetup, startChild, waitDelivering, type ChildBridge, type ChildSetup } from './support/child-bridge.js'
 import { consume, createTopic } from './support/kafka.js'
-import { acknowledged, consumeIds, expectAllPresent, expectOrderPerKey, metric, send, STREAM_SECRET, type Sent } from './support/stream.js'
+import { acknowledged, expectDeliveredInOrder, metric, send, STREAM_SECRET, type Sent } from './support/stream.js'
 import { stack } from './support/stack.js'
 
 const children: ChildBridge[] = []
@@ -94,10 +94,7 @@ describe('a full disk while Kafka stalls', () => {
     for (let i = 0; i < 20; i++) sent.push(await send(bridge.url, `room-${i % 3}`, 100 + i))
     expect(sent.slice(-20).map((a) => a.status)).toEqual(Array(20).fill(200))
     expect((await readyz(bridge.url)).body).toMatchObject({ ready: true, delivering: 'kafka' })
-    const ids = acknowledged(sent)
-    const records = await consumeIds(s.prefix, ids)
-    expectAllPresent(records, ids)
-    expectOrderPerKey(records)
+    await expectDeliveredInOrder(s.prefix, sent)
   })
 })
 
@@ -198,10 +195,7 @@ describe('SIGTERM', () => {
     writeFileSync(file, JSON.stringify(config))
     const status = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', 'src/main.ts', 'spool', 'status', '--config', file, '--json'], { encoding: 'utf8' })) as { entries: number }
     expect(status.entries).toBe(0)
-    const ids = acknowledged(sent)
-    const records = await consumeIds(s.prefix, ids)
-    expectAllPresent(records, ids)
-    expectOrderPerKey(records)
+    await expectDeliveredInOrder(s.prefix, sent)
   })
 
   it('with Kafka stalled, stops at once (exit 0) and keeps what it could not replay; the next start on the folder delivers it', { timeout: 180_000 }, async () => {
@@ -218,10 +212,7 @@ describe('SIGTERM', () => {
     expect(bridge.output()).toContain('stopped with entries left in the spool')
     resumeBroker()
     const next = await start(s.config(), s.dir)
-    const ids = acknowledged(sent)
-    const records = await consumeIds(s.prefix, ids)
-    expectAllPresent(records, ids)
-    expectOrderPerKey(records)
+    await expectDeliveredInOrder(s.prefix, sent)
     await expect.poll(async () => ((await readyz(next.url)).body['spool'] as { entries: number }).entries, { timeout: 60_000, interval: 250 }).toBe(0)
   })
 })

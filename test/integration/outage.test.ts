@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { childSetup, startChild, waitDelivering, type ChildBridge, type ChildSetup } from './support/child-bridge.js'
 import { runCli } from './support/cli.js'
 import { alterTopic, consume, createTopic } from './support/kafka.js'
-import { acknowledged, consumeIds, count, expectAllPresent, expectOrderPerKey, metric, send, STREAM_SECRET, waitFor, type Sent } from './support/stream.js'
+import { acknowledged, consumeIds, count, expectAllPresent, expectDeliveredInOrder, expectOrderPerKey, metric, send, STREAM_SECRET, waitFor, type Sent } from './support/stream.js'
 import { stack, stackAsync } from './support/stack.js'
 
 const SECRET = STREAM_SECRET
@@ -125,10 +125,7 @@ describe('Kafka flapping under load', () => {
     expect(statuses.get(202) ?? 0).toBeGreaterThan(0)
     expect(statuses.get(200) ?? 0).toBeGreaterThan(0)
     await waitDelivering(bridge.url, 'kafka', 120_000)
-    const ids = acknowledged(sent)
-    const records = await consumeIds(s.prefix, ids, 120_000)
-    expectAllPresent(records, ids)
-    expectOrderPerKey(records)
+    await expectDeliveredInOrder(s.prefix, sent, 120_000)
   })
 })
 
@@ -267,10 +264,7 @@ describe('spool limits and damage', () => {
     bridge = await start(config, s.dir)
     await expect.poll(() => bridge.output(), { timeout: 5_000 }).toContain('cut a torn last entry')
     await waitDelivering(bridge.url, 'kafka', 90_000)
-    const ids = acknowledged(sent)
-    const records = await consumeIds(s.prefix, ids)
-    expectAllPresent(records, ids)
-    expectOrderPerKey(records)
+    await expectDeliveredInOrder(s.prefix, sent)
   })
 })
 

@@ -88,3 +88,11 @@ export function expectOrderPerKey(records: ConsumedRecord[]): void {
   }
   for (const [key, seqs] of byKey) expect(seqs, `order for key ${key}`).toEqual([...seqs].sort((a, b) => a - b))
 }
+
+/** Every event acknowledged (200 or 202) is on the prefix's hospitality topic, and per room in order: what every failure test ends with. */
+export async function expectDeliveredInOrder(prefix: string, sent: Sent[], timeoutMs?: number): Promise<void> {
+  const ids = acknowledged(sent)
+  const records = await consumeIds(prefix, ids, timeoutMs)
+  expectAllPresent(records, ids)
+  expectOrderPerKey(records)
+}
