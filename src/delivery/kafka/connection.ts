@@ -7,7 +7,7 @@ import type { Logger } from '../../observability/logger.js'
 import { kafkaLogCreator } from './log-routing.js'
 
 /** What kafkajs takes for TLS: false, true (the system's CAs), or the private CA and client certificate read now. */
-export function kafkaTls(kafka: BridgeConfig['kafka']): boolean | ConnectionOptions {
+function kafkaTls(kafka: BridgeConfig['kafka']): boolean | ConnectionOptions {
   const { ssl, caFile, certFile, keyFile } = kafka
   if (caFile === undefined && certFile === undefined) return ssl
   // The files were checked when the config was loaded; read again here, as they are on reload.
@@ -17,7 +17,7 @@ export function kafkaTls(kafka: BridgeConfig['kafka']): boolean | ConnectionOpti
   }
 }
 
-export function kafkaSasl(kafka: BridgeConfig['kafka']): SASLOptions | undefined {
+function kafkaSasl(kafka: BridgeConfig['kafka']): SASLOptions | undefined {
   const { sasl } = kafka
   return sasl === undefined ? undefined : ({ mechanism: sasl.mechanism, username: sasl.username, password: sasl.password } as SASLOptions)
 }

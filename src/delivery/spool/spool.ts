@@ -38,8 +38,6 @@ export interface Spool {
   readonly usedBytes: number
   /** Records of `topic` accepted and not yet acknowledged as delivered: a newer record of it must queue behind. */
   pendingOf(topic: string): number
-  /** Topics with records waiting. */
-  pendingTopics(): string[]
   /** The oldest undelivered entries that are durable, up to `maxRecords` records (at least one entry). */
   read(maxRecords: number): Promise<SpoolBatch | undefined>
   /** Marks a batch from read() delivered; deletes segments left with nothing to deliver. */
@@ -80,7 +78,6 @@ export function createSpool(options: SpoolOptions): Spool {
       return state.diskBytes + state.pendingBytes
     },
     pendingOf: (topic) => pending.get(topic) ?? 0,
-    pendingTopics: () => [...pending.keys()],
 
     async open() {
       // Before anything in the folder is read or cut: another bridge may be writing there.

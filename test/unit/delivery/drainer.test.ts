@@ -60,7 +60,6 @@ function memorySpool(initial: SpoolEntry[], options: { yieldOnRead?: boolean } =
       return queue[0]?.receivedAt
     },
     pendingOf: (topic) => queue.reduce((n, e) => n + e.records.filter((r) => r.topic === topic).length, 0),
-    pendingTopics: () => [...new Set(queue.flatMap((e) => e.records.map((r) => r.topic)))],
     async close() {},
   }
   return { spool, calls, queue }
