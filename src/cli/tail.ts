@@ -1,9 +1,8 @@
 // `hotel-kafka-bridge tail TOPIC`: prints a topic's records as JSON lines, values decoded through the registry.
-import { randomUUID } from 'node:crypto'
 import { createRegistryHttp, readRegistryTls } from '../avro/registry-http.js'
 import { createWireDecoder } from '../avro/wire-decoder.js'
 import type { BridgeConfig } from '../config/schema.js'
-import { createKafkaClient } from '../delivery/kafka/index.js'
+import { createKafkaClient, readerConsumer, rethrowWrapped } from '../delivery/kafka/index.js'
 import { createLogger } from '../observability/logger.js'
 
 export interface TailOptions {
@@ -25,16 +24,19 @@ export async function tail(config: BridgeConfig, options: TailOptions): Promise<
   // The same connection settings as serve (TLS, SASL; the registry's CA, client certificate and credentials); errors only.
   const kafka = createKafkaClient(config, createLogger('error', process.stderr), '-tail')
   const registry = createWireDecoder(createRegistryHttp({ ...config.schemaRegistry, tls: readRegistryTls(config.schemaRegistry) }))
-  const consumer = kafka.consumer({ groupId: `hotel-kafka-bridge-tail-${randomUUID()}` })
   let seen = 0
   let finish: () => void = () => undefined
-  const finished = new Promise<void>((resolve) => (finish = resolve))
-  await consumer.connect()
-  await consumer.subscribe({ topics: [topic], fromBeginning: options.fromBeginning })
+  let fail: (error: unknown) => void = () => undefined
+  const finished = new Promise<void>((resolve, reject) => ((finish = resolve), (fail = reject)))
+  const consumer = readerConsumer(kafka, 'tail', topic, (error) => fail(error))
+  await consumer.connect().catch(rethrowWrapped(`reading ${topic}`))
+  await consumer.subscribe({ topics: [topic], fromBeginning: options.fromBeginning }).catch(rethrowWrapped(`reading ${topic}`))
   await consumer.run({
     eachMessage: async ({ partition, message }) => {
       if (options.max !== undefined && seen >= options.max) return
-      const value = message.value === null ? null : await registry.decode(message.value)
+      // A record the registry cannot decode (refused, unknown id) ends the command with why, not kafkajs's endless retries.
+      const value = message.value === null ? null : await registry.decode(message.value).catch((error: unknown) => fail(error))
+      if (value === undefined) return
       const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, v?.toString()]))
       const line = { topic, partition, offset: message.offset, key: message.key?.toString() ?? null, headers, value }
       process.stdout.write(`${JSON.stringify(line, jsonValue)}\n`)
@@ -47,8 +49,11 @@ export async function tail(config: BridgeConfig, options: TailOptions): Promise<
   process.once('SIGTERM', stop)
   let timer: NodeJS.Timeout | undefined
   if (options.timeoutMs !== undefined) timer = setTimeout(stop, options.timeoutMs)
-  await finished
-  clearTimeout(timer)
-  await consumer.disconnect()
+  try {
+    await finished
+  } finally {
+    clearTimeout(timer)
+    await consumer.disconnect()
+  }
   return options.max !== undefined && seen < options.max ? 1 : 0
 }

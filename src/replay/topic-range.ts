@@ -1,7 +1,7 @@
 // Reads a span of a topic, partition by partition in offset order: from Kafka's offset for a time (or the start) to its
 // offset for another time (or the end as it was when reading began), never scanning the rest.
-import { randomUUID } from 'node:crypto'
 import type { IHeaders, Kafka } from 'kafkajs'
+import { readerConsumer, rethrowWrapped } from '../delivery/kafka/index.js'
 
 export interface RangeMessage {
   topic: string
@@ -70,15 +70,15 @@ async function spans(kafka: Kafka, topic: string, options: RangeOptions): Promis
  * were read, or undefined when the topic does not exist; rejects with the first error `each` throws.
  */
 export async function readRange(kafka: Kafka, topic: string, options: RangeOptions, each: (message: RangeMessage) => Promise<void>): Promise<number | undefined> {
-  const ranges = await spans(kafka, topic, options)
+  const ranges = await spans(kafka, topic, options).catch(rethrowWrapped(`listing the offsets of ${topic}`))
   if (ranges === undefined) return undefined
   if (ranges.size === 0) return 0
-  // A group of its own that commits nothing: it reads, it never moves anyone's offsets.
-  const consumer = kafka.consumer({ groupId: `hotel-kafka-bridge-replay-${randomUUID()}`, allowAutoTopicCreation: false })
   const open = new Set(ranges.keys())
   let read = 0
   let settle: (error?: unknown) => void = () => undefined
   const finished = new Promise<void>((resolve, reject) => (settle = (error) => (error === undefined ? resolve() : reject(error))))
+  // A group of its own that commits nothing: it reads, it never moves anyone's offsets.
+  const consumer = readerConsumer(kafka, 'replay', topic, settle)
   let lastProgress = Date.now()
   const idleMs = options.idleMs ?? 60_000
   const watchdog = setInterval(() => {
@@ -87,8 +87,8 @@ export async function readRange(kafka: Kafka, topic: string, options: RangeOptio
     settle(new Error(`reading ${topic}: nothing arrived for ${Math.round(idleMs / 1000)} s from ${where}`))
   }, 1_000)
   try {
-    await consumer.connect()
-    await consumer.subscribe({ topics: [topic] })
+    await consumer.connect().catch(rethrowWrapped(`reading ${topic}`))
+    await consumer.subscribe({ topics: [topic] }).catch(rethrowWrapped(`reading ${topic}`))
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,

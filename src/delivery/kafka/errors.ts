@@ -18,7 +18,10 @@ const PERMANENT = new Set([
 ])
 
 /** An ACL that refuses the bridge: often a brief operator mistake, so the spool holds rather than set records aside. */
-const AUTHORIZATION = new Set(['TOPIC_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED'])
+const AUTHORIZATION = new Set(['TOPIC_AUTHORIZATION_FAILED', 'GROUP_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED'])
+
+/** The consumer groups `tail` and `deadletter replay` read in (one new group per run, never committed): one prefix ACL. */
+export const READER_GROUP_PREFIX = 'hotel-kafka-bridge-'
 
 /** A topic that does not exist (or that the principal may not even describe): only an operator can make it. */
 const MISSING = new Set(['UNKNOWN_TOPIC_OR_PARTITION'])
@@ -90,12 +93,18 @@ export function connectionRefusal(error: unknown, depth = 0): string | undefined
   return connectionRefusal((error as { cause?: unknown }).cause ?? (error as { originalError?: unknown }).originalError, depth + 1)
 }
 
-/** The ACL operation a call needs, by what it was doing: producing WRITE, creating CREATE, listing or describing DESCRIBE. */
-function operationFor(doing: string): string {
-  if (doing.startsWith('producing')) return 'WRITE'
-  if (doing.startsWith('creating')) return 'CREATE'
-  if (doing.startsWith('describing')) return 'DESCRIBE_CONFIGS'
-  return 'DESCRIBE'
+/**
+ * The ACL the principal lacks, by what was refused and what the call was doing: producing WRITE, creating CREATE,
+ * describing configs DESCRIBE_CONFIGS, reading READ, listing DESCRIBE; a consumer group READ on the group.
+ */
+function permissionFor(denied: string, doing: string): string {
+  if (denied === 'GROUP_AUTHORIZATION_FAILED') return `READ on the consumer group (a prefixed ACL on "${READER_GROUP_PREFIX}")`
+  if (denied === 'CLUSTER_AUTHORIZATION_FAILED') return 'the cluster operation it asked for'
+  if (doing.startsWith('producing')) return 'WRITE on the topic'
+  if (doing.startsWith('creating')) return 'CREATE on the topic'
+  if (doing.startsWith('describing')) return 'DESCRIBE_CONFIGS on the topic'
+  if (doing.startsWith('reading')) return 'READ on the topic'
+  return 'DESCRIBE on the topic'
 }
 
 export function wrapKafkaError(error: unknown, doing: string): BridgeError {
@@ -106,7 +115,7 @@ export function wrapKafkaError(error: unknown, doing: string): BridgeError {
   if (refused !== undefined) return new BridgeError(ErrorCodes.KAFKA_UNAVAILABLE, `Kafka refused the connection (${doing}): ${refused}`, { retriable: true, cause: error })
   const denied = refusalType(error, AUTHORIZATION)
   if (denied !== undefined) {
-    return new BridgeError(ErrorCodes.KAFKA_UNAUTHORIZED, `Kafka denied ${doing} (${denied}): the bridge's principal needs ${operationFor(doing)} on the topic`, { cause: error })
+    return new BridgeError(ErrorCodes.KAFKA_UNAUTHORIZED, `Kafka denied ${doing} (${denied}): the bridge's principal needs ${permissionFor(denied, doing)}`, { cause: error })
   }
   if (refusalType(error, MISSING) !== undefined) {
     return new BridgeError(ErrorCodes.KAFKA_TOPIC_MISSING, `Kafka has no such topic (${doing}): create it, or let the bridge create it (topics.create)`, { cause: error })
@@ -116,3 +125,10 @@ export function wrapKafkaError(error: unknown, doing: string): BridgeError {
     ? new BridgeError(ErrorCodes.KAFKA_UNAVAILABLE, `Kafka is unavailable (${doing}): ${message}`, { retriable: true, cause: error })
     : new BridgeError(ErrorCodes.KAFKA_REJECTED, `Kafka refused ${doing} for good (${permanent}): ${message}`, { cause: error })
 }
+
+/** For a promise's catch: rethrows a kafkajs error wrapped, so that a command's one error line says what to fix. */
+export const rethrowWrapped =
+  (doing: string) =>
+  (error: unknown): never => {
+    throw wrapKafkaError(error, doing)
+  }

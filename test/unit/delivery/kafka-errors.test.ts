@@ -55,6 +55,9 @@ describe('wrapKafkaError', () => {
     // The refusal names the ACL operation the principal lacks.
     expect(wrapKafkaError(denied, 'producing 3 record(s)').message).toMatch(/needs WRITE on the topic$/)
     expect(wrapKafkaError(denied, 'creating topic t').message).toMatch(/needs CREATE on the topic$/)
+    expect(wrapKafkaError(denied, 'reading topic t').message).toMatch(/needs READ on the topic$/)
+    const groupDenied = protocolError({ type: 'GROUP_AUTHORIZATION_FAILED', code: 30, retriable: false, message: 'Not authorized to access group: Group authorization failed' })
+    expect(wrapKafkaError(groupDenied, 'reading topic t')).toMatchObject({ code: 'KAFKA_UNAUTHORIZED', message: expect.stringMatching(/needs READ on the consumer group \(a prefixed ACL on "hotel-kafka-bridge-"\)$/) })
     // A topic that does not exist holds that topic (the batcher still resends it within its window: just created).
     const unknownTopic = protocolError({ type: 'UNKNOWN_TOPIC_OR_PARTITION', code: 3, retriable: true, message: 'unknown topic' })
     expect(wrapKafkaError(nonRetriable(unknownTopic), 'producing')).toMatchObject({ code: 'KAFKA_TOPIC_MISSING', retriable: false })
