@@ -2,7 +2,7 @@
 import { createRegistryHttp, readRegistryTls } from '../avro/registry-http.js'
 import { createWireDecoder } from '../avro/wire-decoder.js'
 import type { BridgeConfig } from '../config/schema.js'
-import { createKafkaClient, readerConsumer, rethrowWrapped } from '../delivery/kafka/index.js'
+import { createKafkaClient, createReader } from '../delivery/kafka/index.js'
 import { createLogger } from '../observability/logger.js'
 
 export interface TailOptions {
@@ -28,9 +28,9 @@ export async function tail(config: BridgeConfig, options: TailOptions): Promise<
   let finish: () => void = () => undefined
   let fail: (error: unknown) => void = () => undefined
   const finished = new Promise<void>((resolve, reject) => ((finish = resolve), (fail = reject)))
-  const consumer = readerConsumer(kafka, 'tail', topic, (error) => fail(error))
-  await consumer.connect().catch(rethrowWrapped(`reading ${topic}`))
-  await consumer.subscribe({ topics: [topic], fromBeginning: options.fromBeginning }).catch(rethrowWrapped(`reading ${topic}`))
+  const { consumer, rethrow } = createReader(kafka, config, 'tail', topic, (error) => fail(error))
+  await consumer.connect().catch(rethrow)
+  await consumer.subscribe({ topics: [topic], fromBeginning: options.fromBeginning }).catch(rethrow)
   await consumer.run({
     eachMessage: async ({ partition, message }) => {
       if (options.max !== undefined && seen >= options.max) return

@@ -116,6 +116,8 @@ const settings = {
     .strictObject({
       brokers: z.array(hostPort).min(1).default(['127.0.0.1:9092']),
       clientId: z.string().min(1).default('hotel-kafka-bridge'),
+      /** `tail` and `deadletter replay` read in a consumer group of their own per run, named with this prefix (its ACL). */
+      readerGroupPrefix: z.string().min(1).default('hotel-kafka-bridge-'),
       /**
        * An extra wait for company before a produce call when none is in flight. 0: a record goes at once, and what
        * arrives while a call is in flight forms the next call (natural batching, as the spool's group commit). Kafka's

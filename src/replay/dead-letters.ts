@@ -146,7 +146,7 @@ export async function replayDeadLetters(config: BridgeConfig, selection: DeadLet
   let prepared = false
   try {
     for (const topic of deadLetterTopics(config, selection.source)) {
-      const read = await readRange(kafka, topic, selection, async (message) => {
+      const read = await readRange(kafka, config, topic, selection, async (message) => {
         if (message.value === null) return
         // The key is the source id: other sources' dead letters are passed over undecoded.
         if (selection.source !== undefined && message.key !== null && message.key.toString('utf8') !== selection.source) return

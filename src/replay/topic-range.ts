@@ -1,7 +1,8 @@
 // Reads a span of a topic, partition by partition in offset order: from Kafka's offset for a time (or the start) to its
 // offset for another time (or the end as it was when reading began), never scanning the rest.
 import type { IHeaders, Kafka } from 'kafkajs'
-import { readerConsumer, rethrowWrapped } from '../delivery/kafka/index.js'
+import type { BridgeConfig } from '../config/schema.js'
+import { createReader, rethrowWrapped } from '../delivery/kafka/index.js'
 
 export interface RangeMessage {
   topic: string
@@ -69,7 +70,7 @@ async function spans(kafka: Kafka, topic: string, options: RangeOptions): Promis
  * Calls `each` for every record of the span, one at a time, in offset order per partition. Resolves with how many
  * were read, or undefined when the topic does not exist; rejects with the first error `each` throws.
  */
-export async function readRange(kafka: Kafka, topic: string, options: RangeOptions, each: (message: RangeMessage) => Promise<void>): Promise<number | undefined> {
+export async function readRange(kafka: Kafka, config: BridgeConfig, topic: string, options: RangeOptions, each: (message: RangeMessage) => Promise<void>): Promise<number | undefined> {
   const ranges = await spans(kafka, topic, options).catch(rethrowWrapped(`listing the offsets of ${topic}`))
   if (ranges === undefined) return undefined
   if (ranges.size === 0) return 0
@@ -78,7 +79,11 @@ export async function readRange(kafka: Kafka, topic: string, options: RangeOptio
   let settle: (error?: unknown) => void = () => undefined
   const finished = new Promise<void>((resolve, reject) => (settle = (error) => (error === undefined ? resolve() : reject(error))))
   // A group of its own that commits nothing: it reads, it never moves anyone's offsets.
-  const consumer = readerConsumer(kafka, 'replay', topic, settle)
+  let stopped = false
+  const { consumer, rethrow } = createReader(kafka, config, 'replay', topic, (error) => {
+    stopped = true
+    settle(error)
+  })
   let lastProgress = Date.now()
   const idleMs = options.idleMs ?? 60_000
   const watchdog = setInterval(() => {
@@ -87,8 +92,8 @@ export async function readRange(kafka: Kafka, topic: string, options: RangeOptio
     settle(new Error(`reading ${topic}: nothing arrived for ${Math.round(idleMs / 1000)} s from ${where}`))
   }, 1_000)
   try {
-    await consumer.connect().catch(rethrowWrapped(`reading ${topic}`))
-    await consumer.subscribe({ topics: [topic] }).catch(rethrowWrapped(`reading ${topic}`))
+    await consumer.connect().catch(rethrow)
+    await consumer.subscribe({ topics: [topic] }).catch(rethrow)
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -117,7 +122,8 @@ export async function readRange(kafka: Kafka, topic: string, options: RangeOptio
         }
       },
     })
-    for (const [partition, span] of ranges) consumer.seek({ topic, partition, offset: span.start.toString() })
+    // A consumer that stopped for good as it started (an ACL on its group) has said why; seeking would only fail too.
+    if (!stopped) for (const [partition, span] of ranges) consumer.seek({ topic, partition, offset: span.start.toString() })
     await finished
     return read
   } finally {

@@ -20,8 +20,6 @@ const PERMANENT = new Set([
 /** An ACL that refuses the bridge: often a brief operator mistake, so the spool holds rather than set records aside. */
 const AUTHORIZATION = new Set(['TOPIC_AUTHORIZATION_FAILED', 'GROUP_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED'])
 
-/** The consumer groups `tail` and `deadletter replay` read in (one new group per run, never committed): one prefix ACL. */
-export const READER_GROUP_PREFIX = 'hotel-kafka-bridge-'
 
 /** A topic that does not exist (or that the principal may not even describe): only an operator can make it. */
 const MISSING = new Set(['UNKNOWN_TOPIC_OR_PARTITION'])
@@ -98,7 +96,7 @@ export function connectionRefusal(error: unknown, depth = 0): string | undefined
  * describing configs DESCRIBE_CONFIGS, reading READ, listing DESCRIBE; a consumer group READ on the group.
  */
 function permissionFor(denied: string, doing: string): string {
-  if (denied === 'GROUP_AUTHORIZATION_FAILED') return `READ on the consumer group (a prefixed ACL on "${READER_GROUP_PREFIX}")`
+  if (denied === 'GROUP_AUTHORIZATION_FAILED') return 'READ on the consumer group'
   if (denied === 'CLUSTER_AUTHORIZATION_FAILED') return 'the cluster operation it asked for'
   if (doing.startsWith('producing')) return 'WRITE on the topic'
   if (doing.startsWith('creating')) return 'CREATE on the topic'
@@ -124,6 +122,18 @@ export function wrapKafkaError(error: unknown, doing: string): BridgeError {
   return permanent === undefined
     ? new BridgeError(ErrorCodes.KAFKA_UNAVAILABLE, `Kafka is unavailable (${doing}): ${message}`, { retriable: true, cause: error })
     : new BridgeError(ErrorCodes.KAFKA_REJECTED, `Kafka refused ${doing} for good (${permanent}): ${message}`, { cause: error })
+}
+
+/**
+ * A consumer group Kafka will not let the bridge use: denied outright, or no coordinator found, which is how kafkajs
+ * reports a FindCoordinator refused by an ACL (it drops the broker's answer and keeps only "not found").
+ */
+export function groupRefusal(error: unknown): 'denied' | 'no coordinator' | undefined {
+  if (refusalType(error, new Set(['GROUP_AUTHORIZATION_FAILED'])) !== undefined) return 'denied'
+  for (let e = error as { name?: unknown; cause?: unknown } | undefined, depth = 0; e !== undefined && e !== null && depth < 8; e = e.cause as typeof e, depth++) {
+    if (e.name === 'KafkaJSGroupCoordinatorNotFound') return 'no coordinator'
+  }
+  return undefined
 }
 
 /** For a promise's catch: rethrows a kafkajs error wrapped, so that a command's one error line says what to fix. */

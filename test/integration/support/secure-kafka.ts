@@ -1,12 +1,14 @@
 // The stack's secured broker (scripts/stack.sh kafka-secure): the bridge's connection settings per principal, and ACLs granted as admin.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { Kafka, logLevel, type AclOperationTypes } from 'kafkajs'
+import { Kafka, logLevel, type Admin } from 'kafkajs'
 import { inject } from 'vitest'
 
 /** kafkajs's ACL enums, by value: its CommonJS enums do not reach Node's ESM loader. */
-export const Operation = { WRITE: 4, CREATE: 5, DESCRIBE: 8, DESCRIBE_CONFIGS: 10 } as const
+export const Operation = { READ: 3, WRITE: 4, CREATE: 5, DESCRIBE: 8, DESCRIBE_CONFIGS: 10 } as const
+type Op = (typeof Operation)[keyof typeof Operation]
 const TOPIC = 2
+const GROUP = 3
 const PREFIXED = 4
 const ALLOW = 3
 
@@ -47,7 +49,7 @@ export function mtlsKafka(extra: Record<string, unknown> = {}): Record<string, u
   }
 }
 
-function adminClient() {
+function adminClient(): Admin {
   return new Kafka({
     clientId: 'it-secure-admin',
     brokers: [secureStack().saslBrokers],
@@ -57,23 +59,24 @@ function adminClient() {
   }).admin()
 }
 
-/** Allows `principal` the operations on every topic whose name starts with `prefix`, and waits until they apply. */
-export async function grant(principal: string, prefix: string, operations: readonly (typeof Operation)[keyof typeof Operation][]): Promise<void> {
+/** Runs `work` as the broker's super user (User:admin): what an operator does with the cluster's own tools. */
+export async function asAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<T> {
   const admin = adminClient()
   await admin.connect()
   try {
-    await admin.createAcls({
-      acl: operations.map((operation) => ({
-        resourceType: TOPIC,
-        resourceName: prefix,
-        resourcePatternType: PREFIXED,
-        principal,
-        host: '*',
-        operation: operation as unknown as AclOperationTypes,
-        permissionType: ALLOW,
-      })) as never,
-    })
+    return await work(admin)
   } finally {
     await admin.disconnect()
   }
 }
+
+function allow(principal: string, resourceType: number, prefix: string, operations: readonly Op[]): Promise<boolean> {
+  const acl = operations.map((operation) => ({ resourceType, resourceName: prefix, resourcePatternType: PREFIXED, principal, host: '*', operation, permissionType: ALLOW }))
+  return asAdmin((admin) => admin.createAcls({ acl: acl as never }))
+}
+
+/** Allows `principal` the operations on every topic whose name starts with `prefix` (applied within moments). */
+export const grant = (principal: string, prefix: string, operations: readonly Op[]): Promise<boolean> => allow(principal, TOPIC, prefix, operations)
+
+/** Allows `principal` the operations on every consumer group whose name starts with `prefix`. */
+export const grantGroups = (principal: string, prefix: string, operations: readonly Op[]): Promise<boolean> => allow(principal, GROUP, prefix, operations)

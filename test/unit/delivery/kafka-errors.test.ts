@@ -5,8 +5,9 @@ import { describe, expect, it } from 'vitest'
 // The published typings lag the runtime: ProtocolError takes {type, code, retriable, message}, NonRetriableError a cause.
 const protocolError = (e: { type: string; code: number; retriable: boolean; message: string }): Error => new KafkaJSProtocolError(e as unknown as Error)
 const nonRetriable = (e: Error): Error => new (KafkaJSNonRetriableError as unknown as new (e: Error, o: { cause: Error }) => Error)(e, { cause: e })
-import { kafkaLogCreator, wrapKafkaError } from '../../../src/delivery/kafka/index.js'
-import { logLevel } from 'kafkajs'
+import { createReader, kafkaLogCreator, wrapKafkaError } from '../../../src/delivery/kafka/index.js'
+import { Kafka, KafkaJSGroupCoordinatorNotFound, logLevel } from 'kafkajs'
+import { validateConfig } from '../../../src/config/load.js'
 import { capturingLogger } from './spool-fixtures.js'
 
 describe('wrapKafkaError', () => {
@@ -57,13 +58,30 @@ describe('wrapKafkaError', () => {
     expect(wrapKafkaError(denied, 'creating topic t').message).toMatch(/needs CREATE on the topic$/)
     expect(wrapKafkaError(denied, 'reading topic t').message).toMatch(/needs READ on the topic$/)
     const groupDenied = protocolError({ type: 'GROUP_AUTHORIZATION_FAILED', code: 30, retriable: false, message: 'Not authorized to access group: Group authorization failed' })
-    expect(wrapKafkaError(groupDenied, 'reading topic t')).toMatchObject({ code: 'KAFKA_UNAUTHORIZED', message: expect.stringMatching(/needs READ on the consumer group \(a prefixed ACL on "hotel-kafka-bridge-"\)$/) })
+    expect(wrapKafkaError(groupDenied, 'reading topic t')).toMatchObject({ code: 'KAFKA_UNAUTHORIZED', message: expect.stringMatching(/needs READ on the consumer group$/) })
     // A topic that does not exist holds that topic (the batcher still resends it within its window: just created).
     const unknownTopic = protocolError({ type: 'UNKNOWN_TOPIC_OR_PARTITION', code: 3, retriable: true, message: 'unknown topic' })
     expect(wrapKafkaError(nonRetriable(unknownTopic), 'producing')).toMatchObject({ code: 'KAFKA_TOPIC_MISSING', retriable: false })
     // One error per topic, gathered by an admin call: the refusal is found inside.
     const aggregate = Object.assign(new Error('create topics failed'), { name: 'KafkaJSAggregateError', errors: [denied] })
     expect(wrapKafkaError(aggregate, 'creating topic t')).toMatchObject({ code: 'KAFKA_UNAUTHORIZED' })
+  })
+})
+
+describe('a reader\'s consumer group refused', () => {
+  // kafkajs drops the broker's GROUP_AUTHORIZATION_FAILED from FindCoordinator and throws only "not found".
+  it('names the ACL on the configured group prefix, for a denial and for kafkajs\'s "no coordinator" alike', () => {
+    const config = validateConfig({ kafka: { readerGroupPrefix: 'hotel7-readers-' }, sources: [{ id: 'front-desk', type: 'dv2000', secrets: ['a-secret-long-enough'] }] })
+    const reader = createReader(new Kafka({ brokers: ['127.0.0.1:1'], logLevel: logLevel.NOTHING }), config, 'tail', 'hotel7.dv2000.hospitality', () => undefined)
+    const notFound = new (KafkaJSGroupCoordinatorNotFound as unknown as new (message: string) => Error)('Failed to find group coordinator')
+    expect(() => reader.rethrow(notFound)).toThrow(
+      /^Kafka refused consumer group hotel7-readers-tail-[0-9a-f-]{36} \(reading hotel7\.dv2000\.hospitality\): the principal needs READ on the consumer groups whose names start with "hotel7-readers-" \(kafka\.readerGroupPrefix\), unless the cluster has no group coordinator up$/,
+    )
+    const denied = protocolError({ type: 'GROUP_AUTHORIZATION_FAILED', code: 30, retriable: false, message: 'Not authorized to access group: Group authorization failed' })
+    expect(() => reader.rethrow(nonRetriable(denied))).toThrow(/needs READ on the consumer groups whose names start with "hotel7-readers-" \(kafka\.readerGroupPrefix\)$/)
+    // Anything else is the topic's or an outage, as wrapKafkaError says.
+    const topicDenied = protocolError({ type: 'TOPIC_AUTHORIZATION_FAILED', code: 29, retriable: false, message: 'Not authorized to access topics' })
+    expect(() => reader.rethrow(topicDenied)).toThrow(/^Kafka denied reading hotel7\.dv2000\.hospitality \(TOPIC_AUTHORIZATION_FAILED\): the bridge's principal needs READ on the topic$/)
   })
 })
 
