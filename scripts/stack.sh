@@ -17,21 +17,28 @@
 #
 # Everything (jars, data, logs, PID files) lives in <repo>/.stack/, which is git-ignored; the data in STACK_DATA if set.
 # KAFKA_CLUSTER_ID formats new storage with that id (default: random, kept beside the data).
+# KAFKA_VERSION (default 4.4.0; 3.9.x works too) picks the broker's jars, fetched per version. STACK_DIR puts a stack's
+# PID files, logs, generated configs and data elsewhere than .stack/ (a second stack beside the first, on other ports).
 # Artifacts come from Maven Central through mvn, so only java (17+), mvn and curl are needed.
 # stdout carries only the KEY=value lines of `up`/`env` (and `status`); progress goes to stderr.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 STACK=$ROOT/.stack
-RUN=$STACK/run
-LOGS=$STACK/logs
-DATA=${STACK_DATA:-$STACK/data}
+STACK_DIR=${STACK_DIR:-$STACK}
+RUN=$STACK_DIR/run
+LOGS=$STACK_DIR/logs
+CONF=$STACK_DIR/conf
+DATA=${STACK_DATA:-$STACK_DIR/data}
 
 KAFKA_VERSION=${KAFKA_VERSION:-4.4.0}
-# Kafka 4.4 logs through slf4j 1.7 and pulls log4j-core 2.25.5 in via kafka-server, but its POM has no
+# Kafka 4.x logs through slf4j 1.7 and pulls log4j-core 2.25.5 in via kafka-server, but its POM has no
 # slf4j binding (the release tarball adds one): without log4j-slf4j-impl (the slf4j-1.x binding, not
 # slf4j2-impl) the broker runs silently. Keep this equal to the log4j-core version Kafka resolves.
 LOG4J_VERSION=${LOG4J_VERSION:-2.25.5}
+# Kafka 3.x logs through slf4j 1.7 to reload4j (log4j 1.2's API): the binding the release tarball adds is slf4j-reload4j.
+SLF4J_VERSION=${SLF4J_VERSION:-1.7.36}
+KAFKA_MAJOR=${KAFKA_VERSION%%.*}
 # 3.0.9 is the newest apicurio-registry-app on Central that runs on Java 17: 3.3.x is compiled for
 # Java 21, and 3.1/3.2 have no app artifact there.
 APICURIO_VERSION=${APICURIO_VERSION:-3.0.9}
@@ -50,7 +57,7 @@ REGISTRY_JAVA=${REGISTRY_JAVA:-$JAVA}
 if [[ $STACK_BROKERS == 3 ]]; then KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms192m -Xmx384m}; else KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}; fi
 REGISTRY_HEAP_OPTS=${REGISTRY_HEAP_OPTS:--Xms64m -Xmx384m}
 
-KAFKA_HOME=$STACK/kafka
+KAFKA_HOME=$STACK/kafka/$KAFKA_VERSION
 APICURIO_HOME=$STACK/apicurio/$APICURIO_VERSION
 # The 2.8 plugin is pinned because Central lacks the 3.0.9 parent POM: newer dependency plugins refuse
 # to resolve the registry artifact without it, 2.8's get with transitive=false does not need it.
@@ -65,7 +72,15 @@ mvn_quiet() { mvn -q -B "$@" 2>&1 | sed 's/\x1b\[[0-9;]*m//g' >&2; }
 # ---------------------------------------------------------------------------------------------- fetch
 
 fetch_kafka() {
-  local marker=$KAFKA_HOME/libs/.fetched want="kafka_2.13 $KAFKA_VERSION log4j $LOG4J_VERSION"
+  local marker=$KAFKA_HOME/libs/.fetched want="kafka_2.13 $KAFKA_VERSION log4j $LOG4J_VERSION slf4j $SLF4J_VERSION" logging binding
+  if ((KAFKA_MAJOR >= 4)); then
+    logging="<dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j-impl</artifactId><version>$LOG4J_VERSION</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-core</artifactId><version>$LOG4J_VERSION</version></dependency>"
+    binding=log4j-slf4j-impl
+  else
+    logging="<dependency><groupId>org.slf4j</groupId><artifactId>slf4j-reload4j</artifactId><version>$SLF4J_VERSION</version></dependency>"
+    binding=slf4j-reload4j
+  fi
   [[ -f $marker && $(<"$marker") == "$want" ]] && return 0
   log "fetching Kafka $KAFKA_VERSION jars from Maven Central (one-off) ..."
   rm -rf "$KAFKA_HOME/libs"
@@ -82,14 +97,13 @@ fetch_kafka() {
     <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-tools</artifactId><version>$KAFKA_VERSION</version>
       <exclusions><exclusion><groupId>org.apache.kafka</groupId><artifactId>connect-runtime</artifactId></exclusion></exclusions>
     </dependency>
-    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j-impl</artifactId><version>$LOG4J_VERSION</version></dependency>
-    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-core</artifactId><version>$LOG4J_VERSION</version></dependency>
+    $logging
   </dependencies>
 </project>
 EOF
   mvn_quiet -f "$KAFKA_HOME/pom.xml" "$MVN_DEP:copy-dependencies" \
     -DincludeScope=runtime -DoutputDirectory="$KAFKA_HOME/libs" || die "mvn could not fetch Kafka $KAFKA_VERSION"
-  compgen -G "$KAFKA_HOME/libs/log4j-slf4j-impl-*.jar" >/dev/null || die "no slf4j binding among the Kafka jars"
+  compgen -G "$KAFKA_HOME/libs/$binding-*.jar" >/dev/null || die "no slf4j binding ($binding) among the Kafka jars"
   printf '%s' "$want" >"$marker"
 }
 
@@ -216,6 +230,50 @@ num.io.threads=4
 EOF
 }
 
+# Kafka's logging: the broker's to stdout (which launch sends to logs/NODE.log); the storage tool's and Kafka's CLI
+# tools' warnings only, on stderr. In log4j2's form for Kafka 4.x, in log4j 1.2's (reload4j) for 3.x.
+write_log_configs() {
+  mkdir -p "$CONF"
+  cat >"$CONF/broker-log4j2.properties" <<'EOF'
+appender.out.type=Console
+appender.out.name=OUT
+appender.out.layout.type=PatternLayout
+appender.out.layout.pattern=[%d] %p %m (%c)%n
+rootLogger.level=INFO
+rootLogger.appenderRef.out.ref=OUT
+logger.request.name=kafka.request.logger
+logger.request.level=WARN
+EOF
+  cat >"$CONF/tools-log4j2.properties" <<'EOF'
+appender.err.type=Console
+appender.err.name=ERR
+appender.err.target=SYSTEM_ERR
+appender.err.layout.type=PatternLayout
+appender.err.layout.pattern=%p %m (%c)%n
+rootLogger.level=WARN
+rootLogger.appenderRef.err.ref=ERR
+EOF
+  cat >"$CONF/broker-log4j.properties" <<'EOF'
+log4j.rootLogger=INFO, out
+log4j.appender.out=org.apache.log4j.ConsoleAppender
+log4j.appender.out.layout=org.apache.log4j.PatternLayout
+log4j.appender.out.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.request.logger=WARN
+EOF
+  cat >"$CONF/tools-log4j.properties" <<'EOF'
+log4j.rootLogger=WARN, err
+log4j.appender.err=org.apache.log4j.ConsoleAppender
+log4j.appender.err.Target=System.err
+log4j.appender.err.layout=org.apache.log4j.PatternLayout
+log4j.appender.err.layout.ConversionPattern=%p %m (%c)%n
+EOF
+}
+
+# The JVM flag that points Kafka's logging at one of those configs: broker or tools.
+log_flag() {
+  if ((KAFKA_MAJOR >= 4)); then echo "-Dlog4j2.configurationFile=$CONF/$1-log4j2.properties"; else echo "-Dlog4j.configuration=file:$CONF/$1-log4j.properties"; fi
+}
+
 write_kafka_config() {
   local node=$1 port controller data rf=1 isr=1
   port=$(broker_port "$node")
@@ -223,7 +281,8 @@ write_kafka_config() {
   data=$(node_data "$node")
   [[ $STACK_BROKERS == 3 ]] && rf=3 && isr=2
   mkdir -p "$data"
-  cat >"$KAFKA_HOME/$node.properties" <<EOF
+  mkdir -p "$CONF"
+  cat >"$CONF/$node.properties" <<EOF
 # Generated by scripts/stack.sh: KRaft node $node of $STACK_BROKERS, broker and controller in one JVM, loopback only.
 process.roles=broker,controller
 node.id=$(node_index "$node")
@@ -237,27 +296,7 @@ log.dirs=$data
 auto.create.topics.enable=true
 $(node_tuning "$rf" "$isr")
 EOF
-  cat >"$KAFKA_HOME/log4j2.properties" <<'EOF'
-# Everything to stdout, which stack.sh sends to .stack/logs/kafka.log.
-appender.out.type=Console
-appender.out.name=OUT
-appender.out.layout.type=PatternLayout
-appender.out.layout.pattern=[%d] %p %m (%c)%n
-rootLogger.level=INFO
-rootLogger.appenderRef.out.ref=OUT
-logger.request.name=kafka.request.logger
-logger.request.level=WARN
-EOF
-  # For the storage tool here and for running Kafka's CLI tools by hand: warnings only, on stderr.
-  cat >"$KAFKA_HOME/tools-log4j2.properties" <<'EOF'
-appender.err.type=Console
-appender.err.name=ERR
-appender.err.target=SYSTEM_ERR
-appender.err.layout.type=PatternLayout
-appender.err.layout.pattern=%p %m (%c)%n
-rootLogger.level=WARN
-rootLogger.appenderRef.err.ref=ERR
-EOF
+  write_log_configs
 }
 
 # The secured broker: SASL_SSL for SCRAM users, SSL requiring a client certificate (its CN is the principal), the
@@ -271,7 +310,7 @@ write_secure_config() {
   mkdir -p "$data"
   # the log4j files the plain broker's config writes serve this one too
   write_kafka_config kafka
-  cat >"$KAFKA_HOME/kafka-secure.properties" <<EOF
+  cat >"$CONF/kafka-secure.properties" <<EOF
 # Generated by scripts/stack.sh: a secured one-node KRaft broker, loopback only.
 process.roles=broker,controller
 node.id=1
@@ -337,8 +376,8 @@ format_node() {
   [[ -f $data/meta.properties ]] && return 0
   id=${KAFKA_CLUSTER_ID:-$(cluster_id "$node")}
   log "formatting KRaft storage in ${data#"$ROOT"/} (cluster id $id)"
-  out=$("$JAVA" -Dlog4j2.configurationFile="$KAFKA_HOME/tools-log4j2.properties" -cp "$KAFKA_HOME/libs/*" \
-    kafka.tools.StorageTool format --ignore-formatted "--cluster-id=$id" -c "$KAFKA_HOME/$node.properties" "${users[@]}" 2>&1) \
+  out=$("$JAVA" "$(log_flag tools)" -cp "$KAFKA_HOME/libs/*" \
+    kafka.tools.StorageTool format --ignore-formatted "--cluster-id=$id" -c "$CONF/$node.properties" "${users[@]}" 2>&1) \
     || { printf '%s\n' "$out" >&2; die "kafka storage format failed"; }
 }
 
@@ -348,7 +387,7 @@ start_node() {
   # shellcheck disable=SC2086 # heap opts are deliberately word-split
   echo "$(broker_port "$node") $(controller_port "$node")" >"$RUN/$node.port"
   launch "$node" "$JAVA" $KAFKA_HEAP_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
-    -Dlog4j2.configurationFile="$KAFKA_HOME/log4j2.properties" -cp "$cp" kafka.Kafka "$KAFKA_HOME/$node.properties"
+    "$(log_flag broker)" -cp "$cp" kafka.Kafka "$CONF/$node.properties"
 }
 
 start_registry() {
@@ -533,7 +572,7 @@ controller() {
   local node leader
   for node in $(kafka_nodes); do
     our_pid "$node" >/dev/null || continue
-    leader=$("$JAVA" -Dlog4j2.configurationFile="$KAFKA_HOME/tools-log4j2.properties" -cp "$KAFKA_HOME/libs/*" \
+    leader=$("$JAVA" "$(log_flag tools)" -cp "$KAFKA_HOME/libs/*" \
       org.apache.kafka.tools.MetadataQuorumCommand --bootstrap-server "127.0.0.1:$(broker_port "$node")" describe --status 2>/dev/null |
       sed -n 's/^LeaderId: *\([0-9]*\).*/\1/p') || true
     if [[ -n $leader ]]; then

@@ -15,7 +15,8 @@ const disks: SmallDisk[] = []
 /** The broker is resumed whatever a test did to it. */
 let brokerStopped = false
 
-const brokerPid = (): number => Number(readFileSync(join(dirname(inject('stackScript')), '..', '.stack', 'run', 'kafka.pid'), 'utf8').trim())
+const stackDir = (): string => process.env['STACK_DIR'] ?? join(dirname(inject('stackScript')), '..', '.stack')
+const brokerPid = (): number => Number(readFileSync(join(stackDir(), 'run', 'kafka.pid'), 'utf8').trim())
 function stallBroker(): void {
   process.kill(brokerPid(), 'SIGSTOP')
   brokerStopped = true
