@@ -5,10 +5,10 @@ import type { Logger } from '../../observability/logger.js'
 /**
  * Debug only: warnings about choices made here on purpose (bounded retries, the Java-compatible partitioner),
  * kafkajs's line per failed connection attempt, and its lines per failed request and per retry: the bridge
- * logs an outage or a refusal once itself, where it handles it (STYLE 12). A reader's consumer that stops ("Crash:")
- * ends its command with the reason (reader.ts).
+ * logs an outage or a refusal once itself, where it handles it (STYLE 12): a refused login too (one line per outage,
+ * not kafkajs's one per attempt). A reader's consumer that stops ("Crash:") ends its command with the reason (reader.ts).
  */
-const QUIET = [/Limiting retries for the idempotent producer/, /switched default partitioner/, /^Connection error/, /^Failed to connect to seed broker/, /^Connection timeout/, /^Response \w+\(key: \d+/, /^Crash: /]
+const QUIET = [/Limiting retries for the idempotent producer/, /switched default partitioner/, /^Connection error/, /^Failed to connect to seed broker/, /^Connection timeout/, /^Response \w+\(key: \d+/, /^Crash: /, /^SASL .*authentication failed/]
 
 export function kafkaLogCreator(logger: Logger) {
   const child = logger.child({ component: 'kafkajs' })

@@ -99,4 +99,13 @@ describe('kafkajs log lines', () => {
       ['error', 'Something kafkajs alone knows'],
     ])
   })
+
+  it('leaves a refused login to the bridge\'s one line per outage: kafkajs logs one per attempt, from two places', () => {
+    const { logger, lines } = capturingLogger()
+    const log = kafkaLogCreator(logger)()
+    const refused = 'SASL SCRAM SHA512 authentication failed: Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512'
+    log({ namespace: 'SaslAuthenticator-SCRAM-SHA-512', level: logLevel.ERROR, label: 'ERROR', log: { timestamp: 'now', logger: 'kafkajs', message: refused, broker: '127.0.0.1:9392' } })
+    log({ namespace: 'BrokerPool', level: logLevel.ERROR, label: 'ERROR', log: { timestamp: 'now', logger: 'kafkajs', message: refused, retryCount: 0, retryTime: 100 } })
+    expect(lines.map((l) => l['level'])).toEqual(['debug', 'debug'])
+  })
 })
