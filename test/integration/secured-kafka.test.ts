@@ -1,18 +1,25 @@
 // Production Kafka as companies run it, against the stack's secured broker: TLS with a private CA, SASL SCRAM, mutual TLS,
 // and a principal that has exactly the ACLs it needs (granted per test on its own topic prefix) and nothing more.
 import { randomUUID } from 'node:crypto'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, inject, it } from 'vitest'
 import { startBridge, testConfig, type RunningBridge } from './support/bridge.js'
+import { freePort, startChild, type ChildBridge } from './support/child-bridge.js'
 import { runCli } from './support/cli.js'
 import { post } from './support/kafka.js'
 import { asAdmin, grant, grantGroups, mtlsKafka, Operation, pkiFile, saslKafka } from './support/secure-kafka.js'
 import { event, metric, STREAM_SECRET } from './support/stream.js'
 
 const bridges: RunningBridge[] = []
+const children: ChildBridge[] = []
 afterEach(async () => {
   await Promise.all(bridges.splice(0).map((b) => b.close()))
+  for (const child of children.splice(0)) {
+    child.kill('SIGKILL')
+    await child.exited
+  }
 })
 
 const newPrefix = (): string => `sec-${randomUUID().slice(0, 8)}.`
@@ -73,6 +80,25 @@ describe('a secured Kafka', () => {
     const readyz = async (bridge: RunningBridge) => (await (await fetch(`${bridge.url}/readyz`)).json()) as { kafka: string; kafkaRefusal?: string; spool: { entries: number } }
 
     const right = { sasl: () => saslKafka(), mtls: () => mtlsKafka() }
+    it('one error line per outage, whatever kafkajs retries, and no secret in any line even at debug level', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'bridge-it-refused-'))
+      const wrongPassword = `wrong-${randomUUID()}`
+      writeFileSync(join(dir, 'kafka-password'), `${wrongPassword}\n`)
+      const prefix = newPrefix()
+      const kafka = saslKafka({ sasl: { mechanism: 'scram-sha-512', username: 'bridge', passwordFile: join(dir, 'kafka-password') } })
+      const config = { ...cliConfig(kafka, prefix, { dir: join(dir, 'spool') }), http: { host: '127.0.0.1', port: await freePort() }, log: { level: 'debug' } }
+      const child = await startChild(config, dir)
+      children.push(child)
+      const sent = await post(`${child.url}/v1/dv2000/front-desk?token=${STREAM_SECRET}`, event('room-1', 1))
+      expect(sent.status).toBe(202)
+      // Kafka refuses the replays again and again meanwhile: three refused calls at least.
+      await expect.poll(() => metric(child.url, 'bridge_produce_calls_total{result="error"}'), { timeout: 60_000, interval: 250 }).toBeGreaterThanOrEqual(3)
+      const lines = child.output().split('\n').filter((line) => line.startsWith('{'))
+      const errors = lines.filter((line) => line.includes('"level":"error"'))
+      expect(errors).toEqual([expect.stringContaining('"msg":"Kafka refuses the bridge\'s connection: authentication failed: the broker refused the SASL username or password (kafka.sasl)')])
+      expect(lines.filter((line) => line.includes(wrongPassword) || line.includes(STREAM_SECRET))).toEqual([])
+    })
+
     it.each([
       ['a wrong SASL password', (prefix: string) => saslKafka({ sasl: { mechanism: 'scram-sha-512', username: 'bridge', password: `wrong-${prefix}` } }), right.sasl, /^authentication failed/],
       ['a broker certificate the CA does not sign', () => saslKafka({ caFile: pkiFile('other-ca.pem') }), right.sasl, /^certificate not trusted/],
