@@ -1,4 +1,5 @@
 // Wires the bridge from a validated config: schemas, registry ids, Kafka, delivery, pipeline, readiness, HTTP. Never listens.
+import type { Server as HttpsServer } from 'node:https'
 import type { FastifyInstance } from 'fastify'
 import { createSchemaIds, type SchemaIds } from './avro/registry.js'
 import { readRegistryTls } from './avro/registry-http.js'
@@ -10,11 +11,12 @@ import type { TopicHolds } from './delivery/holds.js'
 import { createKafkaEdge, type KafkaEdge } from './delivery/kafka/index.js'
 import { createPreparation } from './delivery/preparation.js'
 import { largestFrameBytes, MAX_FRAME_PAYLOAD } from './delivery/spool/frame.js'
-import { buildHttp } from './http/server.js'
+import { buildHttp, httpsCertificate } from './http/server.js'
+import { createSourceGuard } from './http/source-guard.js'
 import { BridgeError, ErrorCodes } from './errors.js'
 import type { Logger } from './observability/logger.js'
 import { createMetrics, type Metrics } from './observability/metrics.js'
-import { createPipeline, type Pipeline } from './pipeline.js'
+import { checkTopicOverrides, createPipeline, plannedTopics, type Pipeline } from './pipeline.js'
 import { createReadiness } from './readiness.js'
 import { builtInSources, type SourceRegistry } from './sources/index.js'
 
@@ -44,6 +46,12 @@ export interface App {
   start(): Promise<void>
   /** Resolves when Kafka is prepared (for tests and start-up logs). */
   kafkaPrepared(): Promise<void>
+  /**
+   * Applies a reloaded config (validated, no restart-only change): the new sources' topics checked first while Kafka
+   * answers (created, subjects registered), then the sources swapped for the next request, the HTTPS certificate
+   * re-read, the log level set. Rejects, changing nothing, when a topic override or the certificate is wrong.
+   */
+  reconfigure(next: BridgeConfig): Promise<void>
   /**
    * Stops accepting, finishes in-flight requests, replays the spool while Kafka answers (up to shutdownGraceMs),
    * flushes, closes the spool and Kafka. Resolves with the entries left in the spool (held topics' included).
@@ -91,11 +99,13 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
   const pipeline = createPipeline({ config, schemas, sink: delivery.sink, logger, metrics, sources })
 
   let opened = false
+  /** The running config: what a reload replaced last. */
+  let live = config
   const preparation = createPreparation({
     kafka,
     schemaIds,
     holds: delivery.holds,
-    planned: () => pipeline.plannedTopics().map(({ topic, schema }) => ({ topic, schemaText: schemas.get(schema)!.text })),
+    planned: () => plannedTopics(live, sources).map(({ topic, schema }) => ({ topic, schemaText: schemas.get(schema)!.text })),
     partitions: config.topics.partitions,
     retryMs: PREPARE_RETRY_MS,
     logger,
@@ -115,7 +125,8 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
     refusedSubjects: () => schemaIds.refused,
   })
 
-  const http = buildHttp({ config, logger, metrics, pipeline, readiness, senderTypes: sources.types })
+  const guard = createSourceGuard(config.sources)
+  const http = buildHttp({ config, logger, metrics, pipeline, readiness, senderTypes: sources.types, guard })
 
   return {
     http,
@@ -134,6 +145,17 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
       preparation.start()
     },
     kafkaPrepared: () => preparation.prepared,
+    async reconfigure(next) {
+      checkTopicOverrides(next.sources, sources)
+      const certificate = next.http.tls === undefined ? undefined : httpsCertificate(next.http.tls)
+      live = next
+      // A new source's first events find their topic and subject ready, unless Kafka is slow to answer: then they
+      // are delivered as they always are when a topic is new (resent, or spooled and replayed).
+      await waitAtMost(preparation.prepareAdded(), next.kafka.ackTimeoutMs)
+      guard.replace(next.sources)
+      if (certificate !== undefined) (http.server as HttpsServer).setSecureContext(certificate)
+      logger.level = next.log.level
+    },
     async close() {
       // The whole stop fits in shutdownGraceMs (a container's stop timeout is a hard deadline).
       const until = performance.now() + config.shutdownGraceMs

@@ -41,8 +41,6 @@ export interface PipelineDeps {
 
 export interface Pipeline {
   ingest(source: SourceConfig, request: IngestRequest): Promise<IngestOutcome>
-  /** Every (final topic, schema) pair the configured sources may produce: created and registered at start-up. */
-  plannedTopics(): { topic: string; schema: SchemaName }[]
 }
 
 /** A default topic as the source writes it: its override, if any, behind the configured prefix. */
@@ -62,8 +60,8 @@ export function plannedTopics(config: BridgeConfig, registry: SourceRegistry = b
   return [...planned].map(([topic, schema]) => ({ topic, schema }))
 }
 
-/** A `topics` override naming a topic its source never writes would silently do nothing: refused at start-up. */
-function checkTopicOverrides(sources: readonly SourceConfig[], registry: SourceRegistry): void {
+/** A `topics` override naming a topic its source never writes would silently do nothing: refused at start-up and reload. */
+export function checkTopicOverrides(sources: readonly SourceConfig[], registry: SourceRegistry): void {
   const problems: string[] = []
   sources.forEach((source, index) => {
     const component = registry.componentFor(source)
@@ -157,6 +155,5 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       const stored = await store(source, prepared, request, result.eventId)
       return { status: stored === 'delivered' ? 'produced' : 'spooled', eventId: result.eventId, batchId: result.batchId, records: result.records.length }
     },
-    plannedTopics: () => plannedTopics(config, registry),
   }
 }

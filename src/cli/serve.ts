@@ -2,7 +2,9 @@
 import { buildApp } from '../app.js'
 import { loadConfig } from '../config/load.js'
 import { BridgeError, ErrorCodes } from '../errors.js'
-import { createLogger } from '../observability/logger.js'
+import { createLogger, type Logger } from '../observability/logger.js'
+import { createReloader, type Reloader } from '../reload/reloader.js'
+import { watchedFiles, watchFiles, type FileWatch } from '../reload/watch.js'
 
 /** Beyond the grace period, the stop's last steps (closing the spool and Kafka's connections) take a moment at most. */
 const STOP_MARGIN_MS = 5_000
@@ -65,6 +67,9 @@ export async function serve(configFile: string | undefined, env: NodeJS.ProcessE
       },
     )
   }
+  const reloader = createReloader({ load: () => loadConfig(configFile, process.env).config, apply: (next) => app.reconfigure(next), initial: config, logger, metrics: app.metrics })
+  const watching = followFiles(reloader, file, logger)
+  process.on('SIGHUP', () => void reloader.reload('SIGHUP').then(watching.update))
   process.on('SIGTERM', () => shutdown('SIGTERM'))
   process.on('SIGINT', () => shutdown('SIGINT'))
   process.on('uncaughtException', (error) => {
@@ -74,4 +79,21 @@ export async function serve(configFile: string | undefined, env: NodeJS.ProcessE
   process.on('unhandledRejection', (reason) => {
     logger.error({ err: reason }, 'unhandled rejection')
   })
+}
+
+/** reload.watch: a reload whenever a watched file changes; started and stopped as reloads turn the option on and off. */
+function followFiles(reloader: Reloader, configFile: string | undefined, logger: Logger): { update: () => void } {
+  let watch: FileWatch | undefined
+  const update = (): void => {
+    const { reload } = reloader.current
+    if (reload.watch && watch === undefined) {
+      watch = watchFiles(() => watchedFiles(configFile, reloader.current), reload.watchIntervalMs, () => void reloader.reload('file change').then(update))
+      logger.info({ files: watchedFiles(configFile, reloader.current), intervalMs: reload.watchIntervalMs }, 'reloading when these files change')
+    } else if (!reload.watch && watch !== undefined) {
+      watch.stop()
+      watch = undefined
+    }
+  }
+  update()
+  return { update }
 }

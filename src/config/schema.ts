@@ -199,6 +199,14 @@ const settings = {
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     })
     .prefault({}),
+  /** SIGHUP reloads; `watch` also reloads when the config file or a file it names changes (Kubernetes sends no signal). */
+  reload: z
+    .strictObject({
+      watch: z.boolean().default(false),
+      /** How often watched files are read and compared (a ConfigMap is replaced by a symlink swap, not written to). */
+      watchIntervalMs: z.int().min(500).max(600_000).default(5_000),
+    })
+    .prefault({}),
 }
 
 export const settingsSchema = z.strictObject(settings)

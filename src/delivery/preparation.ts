@@ -33,6 +33,11 @@ export interface Preparation {
   stop(): void
   /** Resolves once Kafka is reached and every topic checked (held or ready). */
   readonly prepared: Promise<void>
+  /**
+   * Checks the planned topics not yet checked (a reload's new sources): created, their subjects registered. Before
+   * Kafka is first reached it does nothing: that first check takes every topic planned by then.
+   */
+  prepareAdded(): Promise<void>
 }
 
 const REMINDER_MS = 60_000
@@ -50,6 +55,9 @@ export function createPreparation(options: PreparationOptions): Preparation {
   const prepared = new Promise<void>((resolve) => (resolvePrepared = resolve))
   /** Topics this module holds, with the check that failed: tried again every recheckMs. */
   const failedChecks = new Map<string, PlannedTopic>()
+  /** Topics checked once (ready, held, or to be tried again): a reload checks only the others. */
+  const checked = new Set<string>()
+  let reached = false
 
   /** The topic exists (created if allowed) and its subject takes the schema; false when it is held or Kafka went away. */
   async function prepareTopic(planned: PlannedTopic, created: string[]): Promise<boolean> {
@@ -75,8 +83,28 @@ export function createPreparation(options: PreparationOptions): Preparation {
     return true
   }
 
+  /** Checks each planned topic not checked yet; resolves with how many there were and how many are ready. */
+  async function checkUnchecked(created: string[]): Promise<{ topics: number; ready: number }> {
+    let topics = 0
+    let ready = 0
+    // Again until none is left: a reload may plan more while these are checked.
+    for (let left = options.planned().filter((p) => !checked.has(p.topic)); left.length > 0; left = options.planned().filter((p) => !checked.has(p.topic))) {
+      for (const p of left) {
+        checked.add(p.topic)
+        topics++
+        try {
+          if (await prepareTopic(p, created)) ready++
+        } catch (error) {
+          // Kafka went away mid-way: the topic is checked again at the next recheck, and on first use.
+          failedChecks.set(p.topic, p)
+          logger.warn({ err: error, topic: p.topic }, 'could not check this topic; will retry')
+        }
+      }
+    }
+    return { topics, ready }
+  }
+
   async function attempt(): Promise<void> {
-    const planned = options.planned()
     try {
       await kafka.connect()
     } catch (error) {
@@ -98,21 +126,13 @@ export function createPreparation(options: PreparationOptions): Preparation {
     }
     if (unreachableSince !== undefined) logger.info({ seconds: Math.round((now() - unreachableSince) / 1000) }, 'Kafka reached')
     const created: string[] = []
-    let ready = 0
-    for (const p of planned) {
-      try {
-        if (await prepareTopic(p, created)) ready++
-      } catch (error) {
-        // Kafka went away mid-way: the topic is checked again at the next recheck, and on first use.
-        failedChecks.set(p.topic, p)
-        logger.warn({ err: error, topic: p.topic }, 'could not check this topic at start-up; will retry')
-      }
-    }
+    const { topics, ready } = await checkUnchecked(created)
+    reached = true
     if (created.length > 0) logger.info({ topics: created, partitions: options.partitions }, 'created topics')
     resolvePrepared()
     options.onReachable()
-    logger.info({ topics: planned.length, ready, held: planned.length - ready }, 'topics and schemas checked')
-    await warnUnderReplicated(planned.map((p) => p.topic))
+    logger.info({ topics, ready, held: topics - ready }, 'topics and schemas checked')
+    await warnUnderReplicated([...checked])
     scheduleRecheck()
   }
 
@@ -144,6 +164,13 @@ export function createPreparation(options: PreparationOptions): Preparation {
 
   return {
     prepared,
+    async prepareAdded() {
+      if (!reached || stopped) return
+      const created: string[] = []
+      const { topics, ready } = await checkUnchecked(created)
+      if (created.length > 0) logger.info({ topics: created, partitions: options.partitions }, 'created topics')
+      if (topics > 0) logger.info({ topics, ready, held: topics - ready }, 'topics of the reloaded sources checked')
+    },
     start() {
       if (started || stopped) return
       started = true

@@ -1,5 +1,6 @@
 // The fastify instance: raw-body parsing, JSON errors from our codes, redacted request logs, and the routes.
 import { readFileSync } from 'node:fs'
+import { createSecureContext } from 'node:tls'
 import { parse as parseQuery } from 'node:querystring'
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { BridgeConfig } from '../config/schema.js'
@@ -11,7 +12,7 @@ import type { Pipeline } from '../pipeline.js'
 import { trustFunction } from './client-address.js'
 import { registerHealthRoutes, type Readiness } from './health-routes.js'
 import { registerIngestRoutes } from './ingest-routes.js'
-import { createSourceGuard } from './source-guard.js'
+import { createSourceGuard, type SourceGuard } from './source-guard.js'
 
 export interface HttpDeps {
   config: BridgeConfig
@@ -21,18 +22,31 @@ export interface HttpDeps {
   readiness: () => Promise<Readiness>
   /** One route /v1/{type}/{source} per sender type (default: the types of the configured sources). */
   senderTypes?: readonly string[]
+  /** Who may post where (default: the config's sources, fixed); a reload replaces the sources of the one given. */
+  guard?: SourceGuard
 }
 
-function tlsOptions(config: BridgeConfig): { https: { cert: Buffer; key: Buffer } } | Record<string, never> {
-  const tls = config.http.tls
-  if (tls === undefined) return {}
+/** The HTTPS certificate and key, read and checked to belong together: at start-up, and on reload before anything changes. */
+export function httpsCertificate(tls: NonNullable<BridgeConfig['http']['tls']>): { cert: Buffer; key: Buffer } {
+  let certificate: { cert: Buffer; key: Buffer }
   try {
-    return { https: { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } }
+    certificate = { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }
   } catch (error) {
     throw new BridgeError(ErrorCodes.CONFIG_INVALID, `http.tls: cannot read ${(error as NodeJS.ErrnoException).path ?? 'the certificate or key'}: ${(error as Error).message}`, {
       cause: error,
     })
   }
+  try {
+    createSecureContext(certificate)
+  } catch (error) {
+    // OpenSSL's reason (a key that is not the certificate's, a file that is not PEM), never the files' content.
+    throw new BridgeError(ErrorCodes.CONFIG_INVALID, `http.tls: ${tls.certFile} and ${tls.keyFile} are not a certificate and its key: ${(error as Error).message}`, { cause: error })
+  }
+  return certificate
+}
+
+function tlsOptions(config: BridgeConfig): { https: { cert: Buffer; key: Buffer } } | Record<string, never> {
+  return config.http.tls === undefined ? {} : { https: httpsCertificate(config.http.tls) }
 }
 
 export function buildHttp(deps: HttpDeps): FastifyInstance {
@@ -86,6 +100,6 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
 
   registerHealthRoutes(app, deps)
   const senderTypes = deps.senderTypes ?? [...new Set(config.sources.map((s) => s.type))]
-  registerIngestRoutes(app, { ...deps, senderTypes, guard: createSourceGuard(config.sources) })
+  registerIngestRoutes(app, { ...deps, senderTypes, guard: deps.guard ?? createSourceGuard(config.sources) })
   return app
 }

@@ -16,19 +16,36 @@ interface GuardedSource {
 export interface SourceGuard {
   /** The source a request may post to, or a BridgeError (404, 403, 401, 429) saying why not. */
   admit(type: string, id: string, request: { ip: string | undefined; authorization: string | undefined; token: unknown }): SourceConfig
+  /**
+   * The sources of a reloaded config, from the next request on (one assignment: a request sees the old set or the
+   * new, never a mix). A source whose rate limit is unchanged keeps its bucket, so a reload is no burst allowance.
+   */
+  replace(sources: readonly SourceConfig[]): void
 }
 
-export function createSourceGuard(sources: readonly SourceConfig[]): SourceGuard {
+const keyOf = (source: SourceConfig): string => `${source.type}/${source.id}`
+
+function guarded(sources: readonly SourceConfig[], previous: ReadonlyMap<string, GuardedSource>): Map<string, GuardedSource> {
   const byKey = new Map<string, GuardedSource>()
   for (const source of sources) {
-    byKey.set(`${source.type}/${source.id}`, {
+    const before = previous.get(keyOf(source))
+    const sameRate = before !== undefined && JSON.stringify(before.source.rateLimit) === JSON.stringify(source.rateLimit)
+    byKey.set(keyOf(source), {
       source,
       allowList: createAllowList(source.allowCidrs),
       secrets: createSecretCheck(source.secrets),
-      rateLimit: createRateLimit(source.rateLimit),
+      rateLimit: sameRate ? before.rateLimit : createRateLimit(source.rateLimit),
     })
   }
+  return byKey
+}
+
+export function createSourceGuard(sources: readonly SourceConfig[]): SourceGuard {
+  let byKey = guarded(sources, new Map())
   return {
+    replace(next) {
+      byKey = guarded(next, byKey)
+    },
     admit(type, id, request) {
       const guarded = byKey.get(`${type}/${id}`)
       // An id that is not even valid may be a secret pasted into the URL: it is not repeated back.

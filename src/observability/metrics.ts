@@ -36,6 +36,8 @@ export interface Metrics {
   replayed: Counter
   /** Records replayed, by kind: spool (serve's drainer), deadletter and rejected (the replay commands). */
   replays: Counter<'kind'>
+  configReloads: Counter<'result'>
+  configLastReload: Gauge
   deadLetters: Counter<'source'>
   /** 1 per topic held for an operator, with the reason (authorization, topic_missing, registry_refused). */
   topicHeld: Gauge<'topic' | 'reason'>
@@ -108,6 +110,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     }),
     replayed: new Counter({ name: 'bridge_spool_replayed_records_total', help: 'Records replayed from the spool to Kafka.', registers }),
     replays: replayedCounter(registers),
+    configReloads: new Counter({ name: 'bridge_config_reloads_total', help: 'Reloads of the configuration (SIGHUP or a watched file), by result: ok, invalid (it did not validate), refused (it changed what only a restart can).', labelNames: ['result'], registers }),
+    configLastReload: new Gauge({ name: 'bridge_config_last_reload_success_timestamp_seconds', help: 'When the running configuration was loaded: the start, or the last successful reload.', registers }),
     deadLetters: new Counter({
       name: 'bridge_deadletter_records_total',
       help: 'Bodies refused (400) and kept as dead letters (delivered or spooled), by source.',

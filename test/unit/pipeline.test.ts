@@ -5,7 +5,7 @@ import { validateConfig } from '../../src/config/load.js'
 import { ErrorCodes } from '../../src/errors.js'
 import { createLogger } from '../../src/observability/logger.js'
 import { createMetrics } from '../../src/observability/metrics.js'
-import { createPipeline } from '../../src/pipeline.js'
+import { createPipeline, plannedTopics } from '../../src/pipeline.js'
 import { buildApp } from '../../src/app.js'
 import { bridgeErrorOf } from './thrown.js'
 import type { PreparedRecord } from '../../src/delivery/types.js'
@@ -27,11 +27,12 @@ function pipelineFor(sources: unknown[]) {
 
 describe('topic overrides', () => {
   it('accepts overrides of topics the source writes, and routes to them', () => {
-    const pipeline = pipelineFor([
+    const sources = [
       { id: 'desk', type: 'dv2000', secrets: ['a-long-secret'], topics: { 'dv2000.hospitality': 'hotel7.rooms', 'bridge.deadletter': 'hotel7.dead' } },
       { id: 'hms', type: 'servio', secrets: ['a-long-secret'], entities: ['room'], topics: { 'servio.rooms': 'hotel7.servio-rooms' } },
-    ])
-    const topics = pipeline.plannedTopics().map((p) => p.topic)
+    ]
+    pipelineFor(sources)
+    const topics = plannedTopics(validateConfig({ sources })).map((p) => p.topic)
     expect(topics).toContain('hotel7.rooms')
     expect(topics).toContain('hotel7.dead')
     expect(topics).toContain('hotel7.servio-rooms')

@@ -45,13 +45,14 @@ describe('validateConfig', () => {
     const config = validateConfig({})
     expect(config).toEqual({
       http: { host: '0.0.0.0', port: 8080, bodyLimitBytes: 1_048_576, maxRecordsPerRequest: 10_000, trustProxy: false },
-      kafka: expect.objectContaining({ brokers: ['127.0.0.1:9092'], clientId: 'hotel-kafka-bridge' }),
+      kafka: expect.objectContaining({ brokers: ['127.0.0.1:9092'], clientId: 'hotel-kafka-bridge', readerGroupPrefix: 'hotel-kafka-bridge-' }),
       topics: { create: true, partitions: 3, replicationFactor: -1, minInsyncReplicas: -1 },
       schemaRegistry: { url: 'http://127.0.0.1:8081', timeoutMs: 5_000 },
       topicPrefix: '',
       spool: { dir: './var/spool', maxBytes: 1_073_741_824 },
       shutdownGraceMs: 8_000,
       log: { level: 'info' },
+      reload: { watch: false, watchIntervalMs: 5_000 },
       sources: [],
     })
     expect(validateConfig(undefined)).toEqual(config)

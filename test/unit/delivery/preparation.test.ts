@@ -15,6 +15,8 @@ interface Behaviour {
   /** Per topic: what preparing it throws, as long as it does. */
   topicError?: Record<string, () => BridgeError | undefined>
   subjectError?: Record<string, () => BridgeError | undefined>
+  /** The topics planned (default t1, t2, t3): a reload changes them. */
+  planned?: () => string[]
 }
 
 function preparation(behaviour: Behaviour = {}) {
@@ -46,11 +48,7 @@ function preparation(behaviour: Behaviour = {}) {
       },
     },
     holds,
-    planned: () => [
-      { topic: 't1', schemaText: '"string"' },
-      { topic: 't2', schemaText: '"string"' },
-      { topic: 't3', schemaText: '"string"' },
-    ],
+    planned: () => (behaviour.planned?.() ?? ['t1', 't2', 't3']).map((topic) => ({ topic, schemaText: '"string"' })),
     partitions: 3,
     retryMs: 2_000,
     recheckMs: 30_000,
@@ -63,6 +61,25 @@ function preparation(behaviour: Behaviour = {}) {
 }
 
 describe('preparation', () => {
+  it('checks the topics a reload adds, once each, and only those; before Kafka is first reached the first check takes them', async () => {
+    let topics = ['t1', 't2']
+    const { p, preparedTopics, registered, lines } = preparation({ planned: () => topics })
+    topics = ['t1', 't2', 't4']
+    // Not reached yet: nothing is done now, the first check takes t4 with the others.
+    await p.prepareAdded()
+    expect(preparedTopics).toEqual([])
+    p.start()
+    await p.prepared
+    expect(preparedTopics).toEqual(['t1', 't2', 't4'])
+    topics = ['t1', 't4', 't5', 't6']
+    await p.prepareAdded()
+    expect(preparedTopics).toEqual(['t1', 't2', 't4', 't5', 't6'])
+    expect(registered.slice(3)).toEqual(['t5-value', 't6-value'])
+    expect(lines.find((l) => l['msg'] === 'topics of the reloaded sources checked')).toMatchObject({ topics: 2, ready: 2, held: 0 })
+    await p.prepareAdded()
+    expect(preparedTopics).toHaveLength(5)
+  })
+
   it('retries every retryMs until Kafka answers, says so once and then every minute, then prepares each topic and registers its schema', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
     const { p, connects, preparedTopics, registered, lines, reachable, advance } = preparation({ failures: 40 })

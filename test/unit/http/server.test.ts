@@ -37,7 +37,6 @@ function setup(
       calls.push(request)
       return pipelineResult(request)
     },
-    plannedTopics: () => [],
   }
   const metrics = createMetrics({ defaultMetrics: false })
   const app = buildHttp({

@@ -27,7 +27,7 @@ function build(tls: Record<string, string>) {
     config,
     logger: createLogger('silent'),
     metrics: createMetrics({ defaultMetrics: false }),
-    pipeline: { ingest: async () => ({ status: 'produced', eventId: 'e-tls', records: 1 }), plannedTopics: () => [] },
+    pipeline: { ingest: async () => ({ status: 'produced', eventId: 'e-tls', records: 1 }) },
     readiness: async () => ({ ready: true, delivering: 'kafka', kafka: 'connected', held: [], spool: { entries: 0, bytes: 0, usedBytes: 0, maxBytes: 1, writable: true } }),
   })
 }
