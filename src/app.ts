@@ -61,6 +61,8 @@ export interface App {
 
 const PREPARE_RETRY_MS = 2_000
 const KAFKA_CLOSE_MS = 1_000
+/** A reload waits this long at most for its new topics (created, subjects registered) before the new sources take requests. */
+const RELOAD_PREPARE_MS = 30_000
 
 /** A body the spool could not hold whole would be answered 202 and never read back: refused at start-up. */
 function checkSpoolHolds(config: BridgeConfig): void {
@@ -149,9 +151,9 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
       checkTopicOverrides(next.sources, sources)
       const certificate = next.http.tls === undefined ? undefined : httpsCertificate(next.http.tls)
       live = next
-      // A new source's first events find their topic and subject ready, unless Kafka is slow to answer: then they
-      // are delivered as they always are when a topic is new (resent, or spooled and replayed).
-      await waitAtMost(preparation.prepareAdded(), next.kafka.ackTimeoutMs)
+      // A new source's first events find their topics and subjects ready (200). While Kafka does not answer, the
+      // sources are swapped after RELOAD_PREPARE_MS anyway: their events are kept (202) and replayed, as at a cold start.
+      await waitAtMost(preparation.prepareAdded(), RELOAD_PREPARE_MS)
       guard.replace(next.sources)
       if (certificate !== undefined) (http.server as HttpsServer).setSecureContext(certificate)
       logger.level = next.log.level

@@ -35,7 +35,7 @@ export interface Preparation {
   readonly prepared: Promise<void>
   /**
    * Checks the planned topics not yet checked (a reload's new sources): created, their subjects registered. Before
-   * Kafka is first reached it does nothing: that first check takes every topic planned by then.
+   * Kafka is first reached it waits for the first check, which takes every topic planned by its end.
    */
   prepareAdded(): Promise<void>
 }
@@ -165,7 +165,8 @@ export function createPreparation(options: PreparationOptions): Preparation {
   return {
     prepared,
     async prepareAdded() {
-      if (!reached || stopped) return
+      // The first check, under way or waiting for Kafka, takes every topic planned by its end.
+      if (!reached) return prepared
       const created: string[] = []
       const { topics, ready } = await checkUnchecked(created)
       if (created.length > 0) logger.info({ topics: created, partitions: options.partitions }, 'created topics')

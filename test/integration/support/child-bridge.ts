@@ -1,6 +1,8 @@
 // The bridge as a child process (node + tsx on src/main.ts), so tests can SIGKILL or SIGTERM it for real.
 import { randomUUID } from 'node:crypto'
 import { spawn, type ChildProcess } from 'node:child_process'
+import { get as httpGet } from 'node:http'
+import { get as httpsGet } from 'node:https'
 import { createServer } from 'node:net'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -13,6 +15,8 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 export interface ChildBridge {
   url: string
   pid: number
+  /** The file it was started on: rewrite it and SIGHUP for a reload. */
+  configFile: string
   /** Everything the child wrote, stdout and stderr. */
   output(): string
   /** Resolves with the exit code (or the signal's name). */
@@ -31,6 +35,17 @@ export async function freePort(): Promise<number> {
   })
 }
 
+/** GET /healthz's status (0 while nothing answers), over HTTPS too: a test's throw-away certificate is not checked here. */
+function healthz(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    const request = (url.startsWith('https:') ? httpsGet : httpGet)(`${url}/healthz`, { rejectUnauthorized: false }, (response) => {
+      response.resume()
+      resolve(response.statusCode ?? 0)
+    })
+    request.on('error', () => resolve(0))
+  })
+}
+
 /** Starts `hotel-kafka-bridge serve` on `config` (written as YAML-compatible JSON) and waits for /healthz. */
 export async function startChild(config: Record<string, unknown>, dir: string): Promise<ChildBridge> {
   const file = join(dir, `config-${Date.now()}.yaml`)
@@ -44,23 +59,19 @@ export async function startChild(config: Record<string, unknown>, dir: string): 
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()))
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()))
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)))
-  const http = config['http'] as { port: number }
-  const url = `http://127.0.0.1:${http.port}`
+  const http = config['http'] as { port: number; tls?: unknown }
+  const url = `${http.tls === undefined ? 'http' : 'https'}://127.0.0.1:${http.port}`
   const deadline = Date.now() + 60_000
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the bridge exited during start-up:\n${output}`)
-    try {
-      if ((await fetch(`${url}/healthz`)).status === 200) break
-    } catch {
-      // not listening yet
-    }
+    if ((await healthz(url)) === 200) break
     if (Date.now() > deadline) {
       child.kill('SIGKILL')
       throw new Error(`the bridge did not listen within 60 s:\n${output}`)
     }
     await new Promise((r) => setTimeout(r, 200))
   }
-  return { url, pid: child.pid!, output: () => output, exited, kill: (signal) => child.kill(signal) }
+  return { url, pid: child.pid!, configFile: file, output: () => output, exited, kill: (signal) => child.kill(signal) }
 }
 
 /** Polls /readyz until its `delivering` is the one wanted. */
