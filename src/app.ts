@@ -16,6 +16,7 @@ import { createSourceGuard } from './http/source-guard.js'
 import { BridgeError, ErrorCodes } from './errors.js'
 import type { Logger } from './observability/logger.js'
 import { createMetrics, type Metrics } from './observability/metrics.js'
+import { createSilenceWatch } from './observability/silence.js'
 import { checkTopicOverrides, createPipeline, plannedTopics, type Pipeline } from './pipeline.js'
 import { createReadiness } from './readiness.js'
 import { builtInSources, type SourceRegistry } from './sources/index.js'
@@ -128,7 +129,8 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
   })
 
   const guard = createSourceGuard(config.sources)
-  const http = buildHttp({ config, logger, metrics, pipeline, readiness, senderTypes: sources.types, guard })
+  const silence = createSilenceWatch({ sources: () => live.sources, logger, metrics })
+  const http = buildHttp({ config, logger, metrics, pipeline, readiness, senderTypes: sources.types, guard, heard: (id) => silence.heard(id) })
 
   return {
     http,
@@ -155,6 +157,7 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
       // sources are swapped after RELOAD_PREPARE_MS anyway: their events are kept (202) and replayed, as at a cold start.
       await waitAtMost(preparation.prepareAdded(), RELOAD_PREPARE_MS)
       guard.replace(next.sources)
+      silence.check()
       if (certificate !== undefined) (http.server as HttpsServer).setSecureContext(certificate)
       logger.level = next.log.level
     },
@@ -162,6 +165,7 @@ export function buildApp(config: BridgeConfig, deps: AppDeps): App {
       // The whole stop fits in shutdownGraceMs (a container's stop timeout is a hard deadline).
       const until = performance.now() + config.shutdownGraceMs
       preparation.stop()
+      silence.stop()
       if (!(await waitAtMost(http.close(), Math.max(0, until - performance.now())))) {
         logger.warn({ graceMs: config.shutdownGraceMs }, 'requests still in flight when the grace period ended are answered 503')
       }

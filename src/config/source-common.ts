@@ -30,6 +30,15 @@ const rateLimit = z.strictObject({
   burst: z.int().positive().optional(),
 })
 
+const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
+
+/** A duration as operators write it: `90s`, `30m`, `6h`, `2d`; in milliseconds. */
+export const duration = z
+  .string()
+  .regex(/^\d{1,6}[smhd]$/, { message: 'must be a number and a unit: s, m, h or d (e.g. 6h)' })
+  .transform((text) => Number(text.slice(0, -1)) * UNIT_MS[text.slice(-1) as keyof typeof UNIT_MS])
+  .refine((ms) => ms >= 1_000, { message: 'must be at least 1s' })
+
 /** What a source id may be: also what the HTTP edge may repeat back of an id it does not know. */
 export const SOURCE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/
 
@@ -46,6 +55,11 @@ export const sourceCommon = {
   /** Default topic name (without prefix) → topic to use instead, e.g. { "dv2000.hospitality": "hotel1.rooms" }. */
   topics: z.record(z.string(), z.string().min(1)).optional(),
   rateLimit: rateLimit.optional(),
+  /**
+   * Flag the source silent when no authenticated request came for this long (DV2000 drops its Events server from the
+   * server list on an upgrade, and its events just stop).
+   */
+  silentAfter: duration.optional(),
 }
 
 

@@ -26,9 +26,11 @@ interface IngestDeps {
   metrics: Metrics
   guard: SourceGuard
   senderTypes: readonly string[]
+  /** A source was admitted (known, allowed, authenticated): it speaks, whatever becomes of its body. */
+  heard?: (sourceId: string) => void
 }
 
-export function registerIngestRoutes(app: FastifyInstance, { pipeline, metrics, guard, senderTypes }: IngestDeps): void {
+export function registerIngestRoutes(app: FastifyInstance, { pipeline, metrics, guard, senderTypes, heard }: IngestDeps): void {
   app.decorateRequest('bridgeSource', null)
   app.decorateRequest('receivedAtMs', 0)
 
@@ -43,6 +45,7 @@ export function registerIngestRoutes(app: FastifyInstance, { pipeline, metrics, 
             authorization: request.headers.authorization,
             token: request.query.token,
           })
+          heard?.(request.bridgeSource.id)
         } catch (error) {
           if (isBridgeError(error)) {
             // An unknown id is not a label: anyone could otherwise grow the metrics without bound.

@@ -24,6 +24,8 @@ export interface HttpDeps {
   senderTypes?: readonly string[]
   /** Who may post where (default: the config's sources, fixed); a reload replaces the sources of the one given. */
   guard?: SourceGuard
+  /** Told of every admitted request's source (the silent-source watch). */
+  heard?: (sourceId: string) => void
 }
 
 /** The HTTPS certificate and key, read and checked to belong together: at start-up, and on reload before anything changes. */

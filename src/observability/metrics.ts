@@ -36,6 +36,8 @@ export interface Metrics {
   replayed: Counter
   /** Records replayed, by kind: spool (serve's drainer), deadletter and rejected (the replay commands). */
   replays: Counter<'kind'>
+  sourceLastEvent: Gauge<'source'>
+  sourceSilent: Gauge<'source'>
   configReloads: Counter<'result'>
   configLastReload: Gauge
   deadLetters: Counter<'source'>
@@ -110,6 +112,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     }),
     replayed: new Counter({ name: 'bridge_spool_replayed_records_total', help: 'Records replayed from the spool to Kafka.', registers }),
     replays: replayedCounter(registers),
+    sourceLastEvent: new Gauge({ name: 'bridge_source_last_event_timestamp_seconds', help: 'When each source last sent an authenticated request (filtered ones included).', labelNames: ['source'], registers }),
+    sourceSilent: new Gauge({ name: 'bridge_source_silent', help: '1 while a source with silentAfter has sent nothing for that long.', labelNames: ['source'], registers }),
     configReloads: new Counter({ name: 'bridge_config_reloads_total', help: 'Reloads of the configuration (SIGHUP or a watched file), by result: ok, invalid (it did not validate), refused (it changed what only a restart can).', labelNames: ['result'], registers }),
     configLastReload: new Gauge({ name: 'bridge_config_last_reload_success_timestamp_seconds', help: 'When the running configuration was loaded: the start, or the last successful reload.', registers }),
     deadLetters: new Counter({
