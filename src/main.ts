@@ -7,6 +7,7 @@ import { exitCodeOf, UsageError } from './cli/usage.js'
 import { dropKafkajsTimeoutWarning } from './cli/warnings.js'
 import { schemasCheck, schemasList, schemasRegister } from './cli/schemas.js'
 import { serve } from './cli/serve.js'
+import { formatSources, listSources, senderUrl } from './cli/sources.js'
 import { formatSpoolStatus, spoolStatus } from './cli/spool.js'
 import { tail } from './cli/tail.js'
 import { loadConfig } from './config/load.js'
@@ -31,6 +32,10 @@ Commands:
   schemas check --config FILE [--schemas DIR] [--offline]
   schemas register --config FILE [--schemas DIR]
                           the subjects the sources write, against the registry (see schemas check --help)
+  sources list --config FILE [--json]
+                          each source: id, type, path, how many secrets, filters, allow-list
+  sources url ID --config FILE --base URL [--show-secret]
+                          what to type into the sender for source ID (see sources url --help)
   health --config FILE [--ready] [--timeout SECONDS]
                           exit 0 when the bridge on this machine answers /healthz (or /readyz) with 200;
                           the container image's HEALTHCHECK
@@ -41,7 +46,23 @@ a source's keys by its id, e.g. BRIDGE_SOURCES_FRONT_DESK_SECRETS=secret1,secret
 Top-level variables: ${envVariableNames().join(', ')}
 `
 
+const SOURCES_URL_HELP = `Usage: hotel-kafka-bridge sources url ID --config FILE --base URL [--show-secret]
+
+Prints exactly what to type into the sender of source ID, with URL the address the sender reaches the
+bridge at (e.g. https://bridge.example.com):
+  DV2000: the Events server's argument line, -url …/v1/dv2000/ID?token=… and -cat from the source's categories;
+  Servio: the "Service address" of "Quick response to events".
+The token is the source's newest secret (the last listed), masked unless --show-secret. Exit 0; 2 for an
+unknown ID or a bad --base.
+`
+
 const COMMAND_HELP: Record<string, string> = {
+  'sources url': SOURCES_URL_HELP,
+  'sources list': `Usage: hotel-kafka-bridge sources list --config FILE [--json]
+
+Each configured source: id, type, the path it posts to, how many secrets (and their file), its sender's
+options (DV2000 categories; Servio entities, actions, hotelId) and the addresses allowed. No secret is printed.
+`,
   'deadletter replay': DEADLETTER_REPLAY_HELP,
   'deadletter ': DEADLETTER_REPLAY_HELP,
   'spool rejected': SPOOL_REJECTED_HELP,
@@ -90,6 +111,8 @@ async function main(argv: string[]): Promise<number> {
       'dry-run': { type: 'boolean' },
       replay: { type: 'boolean' },
       'metrics-file': { type: 'string' },
+      base: { type: 'string' },
+      'show-secret': { type: 'boolean' },
     },
   })
   const command = positionals[0] ?? 'help'
@@ -121,6 +144,22 @@ async function main(argv: string[]): Promise<number> {
       max: values.max === undefined ? undefined : Number(values.max),
       timeoutMs: values.timeout === undefined ? undefined : Number(values.timeout) * 1000,
     })
+  }
+  if (command === 'sources') {
+    const action = positionals[1]
+    if (action !== 'list' && action !== 'url') throw new UsageError('usage: sources list|url --config FILE (see sources url --help)')
+    const { config } = loadConfig(values.config ?? process.env['BRIDGE_CONFIG'], process.env)
+    if (action === 'list') {
+      const list = listSources(config)
+      process.stdout.write(values.json === true ? `${JSON.stringify(list)}\n` : formatSources(list))
+      return 0
+    }
+    const id = positionals[2]
+    if (id === undefined) throw new UsageError('sources url needs a source ID, e.g. sources url front-desk --base https://bridge.example.com')
+    const { setup, warning } = senderUrl(config, id, values.base, values['show-secret'] === true)
+    process.stdout.write(`${setup}\n`)
+    if (warning !== null) process.stderr.write(`warning: ${warning}\n`)
+    return 0
   }
   if (command === 'health') {
     const { config } = loadConfig(values.config ?? process.env['BRIDGE_CONFIG'], process.env)

@@ -39,4 +39,9 @@ export interface SourceComponent<S extends SourceConfig = SourceConfig> {
    * documents; the pipeline then keeps the raw body as a dead letter.
    */
   ingest(body: Buffer, context: IngestContext<S>): IngestResult
+  /**
+   * What to type into the sender to point it at `url` (the source's address, secret included), in the sender's own
+   * words: `sources url` prints it. Without it, the command prints the URL to POST to.
+   */
+  senderSetup?(source: S, url: string): string
 }

@@ -35,6 +35,11 @@ export const dv2000Source: SourceComponent<Dv2000SourceConfig> = {
   options: dv2000Options,
   schema: SCHEMA.name,
   schemaFile: SCHEMA.file,
+  senderSetup(source, url) {
+    // The Events server's argument line, its -cat as the source's filter: the sender then posts only what is kept.
+    const cat = source.categories === undefined ? '' : ` -cat ${source.categories.join(',')}`
+    return `DV2000 Events server (add it by hand: upgrades never do), Arguments:\n  -url ${url}${cat}`
+  },
   topics(source) {
     if (source.categories === undefined) return [...DV2000_TOPICS]
     return [...new Set(source.categories.map((c) => dv2000Topic(categoryName(c))))]

@@ -38,6 +38,10 @@ export const servioSource: SourceComponent<ServioSourceConfig> = {
   options: servioOptions,
   schema: SCHEMA.name,
   schemaFile: SCHEMA.file,
+  senderSetup(source, url) {
+    const flags = filterText(source)
+    return `Servio HMS, Settings/Other, tab "Quick response to events", field "Service address":\n  ${url}${flags === '' ? '' : `\n  (set the event flags for ${flags}: the source keeps only those)`}`
+  },
   topics(source) {
     const entities: readonly string[] | undefined = source.entities
     const wanted = (name: string): boolean => entities === undefined || entities.includes(name)
