@@ -19,6 +19,8 @@ export interface IngestRequest {
   remoteAddress: string | undefined
   receivedAt: Date
   userAgent?: string | undefined
+  /** The request's logger: the lines about this event carry its request id (default: the pipeline's). */
+  log?: Logger | undefined
 }
 
 export type IngestOutcome =
@@ -106,12 +108,15 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     return out
   }
 
+  /** The request's own logger when it has one: its lines then carry the request id. */
+  const logOf = (request: IngestRequest): Logger => request.log ?? logger
+
   /** Delivers or spools; an event that could not be stored is logged here, with its id (STYLE 7), and rethrown. */
   async function store(source: SourceConfig, records: readonly PreparedRecord[], request: IngestRequest, eventId: string) {
     try {
       return await sink.deliver(records, request.receivedAt)
     } catch (error) {
-      logger.error(
+      logOf(request).error(
         { err: error, event_id: eventId, source: source.id, records: records.length, code: isBridgeError(error) ? error.code : undefined },
         'event not stored: neither Kafka nor the spool took it',
       )
@@ -127,11 +132,12 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const code = isBridgeError(error) ? error.code : undefined
     const ours = code !== ErrorCodes.BAD_INPUT && code !== ErrorCodes.TOO_MANY_RECORDS
     const reason = ours ? `the bridge failed to read this body: ${(error as Error).message}` : (error as Error).message
-    if (ours) logger.error({ err: error, event_id: eventId, source: source.id }, 'the bridge could not turn this body into records (a bug of ours); body dead-lettered')
+    const log = logOf(request)
+    if (ours) log.error({ err: error, event_id: eventId, source: source.id }, 'the bridge could not turn this body into records (a bug of ours); body dead-lettered')
     const letter = deadLetterRecord(source, request, eventId, reason)
     const stored = await store(source, encode(source, [letter]), request, eventId)
     metrics.deadLetters.inc({ source: source.id })
-    logger.warn({ event_id: eventId, source: source.id, reason, bytes: request.body.length, stored }, 'body refused; raw body kept for the dead letter topic')
+    log.warn({ event_id: eventId, source: source.id, reason, bytes: request.body.length, stored }, 'body refused; raw body kept for the dead letter topic')
     return code === ErrorCodes.TOO_MANY_RECORDS ? { status: 'too_many', eventId, reason, stored } : { status: 'rejected', eventId, reason, stored }
   }
 
@@ -150,7 +156,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       }
       if (result.warnings !== undefined && result.warnings.length > 0) {
         metrics.unconvertible.inc({ source: source.id }, result.warnings.length)
-        logger.warn({ event_id: result.eventId, source: source.id, warnings: result.warnings }, 'accepted with fields that could not be typed')
+        logOf(request).warn({ event_id: result.eventId, source: source.id, warnings: result.warnings }, 'accepted with fields that could not be typed')
       }
       const stored = await store(source, prepared, request, result.eventId)
       return { status: stored === 'delivered' ? 'produced' : 'spooled', eventId: result.eventId, batchId: result.batchId, records: result.records.length }

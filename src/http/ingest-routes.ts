@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { SourceConfig } from '../config/schema.js'
 import { ErrorCodes, isBridgeError, type ErrorCode } from '../errors.js'
+import type { Logger } from '../observability/logger.js'
 import type { Metrics, RequestOutcome } from '../observability/metrics.js'
 import { printableId } from '../observability/redact.js'
 import type { Pipeline } from '../pipeline.js'
@@ -70,7 +71,11 @@ export function registerIngestRoutes(app: FastifyInstance, { pipeline, metrics, 
             remoteAddress: request.ip,
             receivedAt: new Date(request.receivedAtMs),
             userAgent: request.headers['user-agent'],
+            // A pino child of the bridge's logger (server.ts gives fastify that logger), typed by fastify more narrowly.
+            log: request.log as Logger,
           })
+          // fastify's closing line ("request completed", info) then says which event the request was.
+          reply.log = reply.log.child({ event_id: outcome.eventId })
           metrics.requests.inc({ source: source.id, outcome: outcome.status === 'too_many' ? 'too_large' : outcome.status })
           if (outcome.status === 'rejected' || outcome.status === 'too_many') {
             const [code, error] = outcome.status === 'rejected' ? [400, ErrorCodes.BAD_INPUT] : [413, ErrorCodes.TOO_MANY_RECORDS]

@@ -51,6 +51,13 @@ function tlsOptions(config: BridgeConfig): { https: { cert: Buffer; key: Buffer 
   return config.http.tls === undefined ? {} : { https: httpsCertificate(config.http.tls) }
 }
 
+const REQUEST_ID = /^[A-Za-z0-9._:@-]{1,128}$/
+
+/** An incoming X-Request-Id when it is a plain token, else a new UUID. */
+export function requestIdOf(header: string | string[] | undefined): string {
+  return typeof header === 'string' && REQUEST_ID.test(header) ? header : crypto.randomUUID()
+}
+
 export function buildHttp(deps: HttpDeps): FastifyInstance {
   const { config, logger } = deps
   const app = Fastify({
@@ -64,7 +71,8 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
     requestTimeout: 30_000,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    genReqId: () => crypto.randomUUID(),
+    // A caller's (or proxy's) X-Request-Id joins its logs to ours; one that could forge a log line is replaced.
+    genReqId: (request) => requestIdOf(request.headers['x-request-id']),
     // node's querystring: the same decoding the log redaction judges keys by (observability/redact.ts).
     routerOptions: { querystringParser: (query) => parseQuery(query) as Record<string, unknown> },
     // The router's own refusals (a malformed URL, an over-long parameter) would echo the raw URL, secret and all.
@@ -74,6 +82,9 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
     },
   })
   app.setReplySerializer((payload) => JSON.stringify(payload))
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id)
+  })
 
   // Bodies stay bytes: a refused body must reach the dead letter exactly as it came, whatever its type.
   app.removeAllContentTypeParsers()

@@ -50,6 +50,24 @@ function setup(
 }
 
 describe('ingest routes', () => {
+  it('joins the request log and the pipeline\'s: a plain X-Request-Id (else a new one) on every line, event_id on the closing one', async () => {
+    const { app, lines } = setup(async (request) => {
+      request.log?.warn({ event_id: 'e-7' }, 'a line the pipeline writes about the event')
+      return { status: 'produced', eventId: 'e-7', records: 1 }
+    })
+    const post = (headers: Record<string, string>) => app.inject({ method: 'POST', url: `/v1/dv2000/desk?token=${SECRET}`, payload: '{}', headers: { 'content-type': 'application/json', ...headers } })
+    const answer = await post({ 'x-request-id': 'lb-4711.a' })
+    expect(answer.headers['x-request-id']).toBe('lb-4711.a')
+    const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>)
+    expect(parsed.filter((l) => l['reqId'] === 'lb-4711.a').map((l) => l['msg'])).toEqual(['incoming request', 'a line the pipeline writes about the event', 'stored', 'request completed'])
+    expect(parsed.find((l) => l['msg'] === 'request completed')).toMatchObject({ level: 'info', event_id: 'e-7' })
+    // One that could forge a line (or is too long) is replaced by a new id.
+    for (const forged of ['x\n{"level":"error"}', 'a'.repeat(200), 'has space']) {
+      const replaced = await post({ 'x-request-id': forged })
+      expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/)
+    }
+  })
+
   it('maps each refusal to its SPEC status and never calls the pipeline for them', async () => {
     const { app, calls, metrics } = setup()
     const body = '{"category":3}'
