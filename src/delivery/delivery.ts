@@ -165,7 +165,8 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
     logger,
     maxBatchRecords: config.kafka.maxBatchRecords,
   })
-  metrics.observeSpool(() => ({ entries: spool.entries, bytes: spool.bytes, held: lanes.waiting() }))
+  metrics.observeSpool(() => ({ entries: spool.entries, bytes: spool.bytes, held: lanes.waiting(), oldestReceivedAt: () => spool.oldestReceivedAt() }))
+  metrics.spoolMaxBytes.set(config.spool.maxBytes)
 
   /**
    * Replays while something Kafka can take waits, until `until`, or until Kafka shows it does not answer: a replay

@@ -18,6 +18,8 @@ export interface SpoolReading {
   bytes: number
   /** Entries waiting in each held topic's lane. */
   held?: { topic: string; entries: number }[]
+  /** When the main spool's oldest entry was received (epoch ms), read from disk at a scrape; undefined when empty. */
+  oldestReceivedAt?: () => Promise<number | undefined>
 }
 
 export interface Metrics {
@@ -33,6 +35,9 @@ export interface Metrics {
   heldEntries: Gauge<'topic'>
   spoolEntries: Gauge
   spoolBytes: Gauge
+  spoolOldestAge: Gauge
+  /** spool.maxBytes, set once: alerts divide bridge_spool_bytes by it. */
+  spoolMaxBytes: Gauge
   replayed: Counter
   /** Records replayed, by kind: spool (serve's drainer), deadletter and rejected (the replay commands). */
   replays: Counter<'kind'>
@@ -110,6 +115,18 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
         this.set(readSpool().bytes)
       },
     }),
+    spoolOldestAge: new Gauge({
+      name: 'bridge_spool_oldest_entry_age_seconds',
+      help: 'How long the oldest entry of the main spool has waited for Kafka (0 when it is empty); held topics have bridge_topic_held_entries.',
+      registers,
+      async collect() {
+        const oldest = await readSpool()
+          .oldestReceivedAt?.()
+          .catch(() => undefined)
+        this.set(oldest === undefined ? 0 : Math.max(0, (Date.now() - oldest) / 1000))
+      },
+    }),
+    spoolMaxBytes: new Gauge({ name: 'bridge_spool_max_bytes', help: 'spool.maxBytes: what the spool (with its held topics) may hold.', registers }),
     replayed: new Counter({ name: 'bridge_spool_replayed_records_total', help: 'Records replayed from the spool to Kafka.', registers }),
     replays: replayedCounter(registers),
     sourceLastEvent: new Gauge({ name: 'bridge_source_last_event_timestamp_seconds', help: 'When each source last sent an authenticated request (filtered ones included).', labelNames: ['source'], registers }),
