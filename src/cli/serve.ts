@@ -4,6 +4,7 @@ import { loadConfig } from '../config/load.js'
 import { BridgeError, ErrorCodes } from '../errors.js'
 import { createLogger, type Logger } from '../observability/logger.js'
 import { createReloader, type Reloader } from '../reload/reloader.js'
+import { passedSocket } from './listen-socket.js'
 import { watchedFiles, watchFiles, type FileWatch } from '../reload/watch.js'
 
 /** Beyond the grace period, the stop's last steps (closing the spool and Kafka's connections) take a moment at most. */
@@ -37,13 +38,18 @@ export async function serve(configFile: string | undefined, env: NodeJS.ProcessE
   // registry in the background: a start that cannot serve fails before it touches Kafka.
   await app.open()
   const { host, port } = config.http
+  const fd = passedSocket(env, process.pid)
   try {
-    await app.http.listen({ host, port })
+    // fastify hands the fd to node's server.listen, which takes it before host and port.
+    await app.http.listen(fd === undefined ? { host, port } : ({ fd, host: '0.0.0.0' } as { host: string }))
   } catch (error) {
     throw listenFailed(error, host, port)
   }
+  // Not inherited by what the bridge might start: the socket is this process's.
+  delete process.env['LISTEN_FDS']
+  delete process.env['LISTEN_PID']
   await app.start()
-  logger.info({ host, port, spool: config.spool.dir }, 'listening')
+  logger.info(fd === undefined ? { host, port, spool: config.spool.dir } : { socket: `fd ${fd} (passed by systemd)`, address: app.http.server.address(), spool: config.spool.dir }, 'listening')
 
   const shutdown = (signal: string): void => {
     if (closing) return

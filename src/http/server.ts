@@ -69,7 +69,8 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
     keepAliveTimeout: 5_000,
     // A sender that trickles its request holds a socket: one event is small, 30 s is plenty.
     requestTimeout: 30_000,
-    return503OnClosing: true,
+    // A request on a connection accepted before SIGTERM is answered as usual: the drain waits for it (DV2000 never resends).
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     // A caller's (or proxy's) X-Request-Id joins its logs to ours; one that could forge a log line is replaced.
     genReqId: (request) => requestIdOf(request.headers['x-request-id']),
