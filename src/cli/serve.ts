@@ -46,8 +46,8 @@ export async function serve(configFile: string | undefined, env: NodeJS.ProcessE
     throw listenFailed(error, host, port)
   }
   // Not inherited by what the bridge might start: the socket is this process's.
-  delete process.env['LISTEN_FDS']
-  delete process.env['LISTEN_PID']
+  delete env['LISTEN_FDS']
+  delete env['LISTEN_PID']
   await app.start()
   logger.info(fd === undefined ? { host, port, spool: config.spool.dir } : { socket: `fd ${fd} (passed by systemd)`, address: app.http.server.address(), spool: config.spool.dir }, 'listening')
 
@@ -73,7 +73,7 @@ export async function serve(configFile: string | undefined, env: NodeJS.ProcessE
       },
     )
   }
-  const reloader = createReloader({ load: () => loadConfig(configFile, process.env).config, apply: (next) => app.reconfigure(next), initial: config, logger, metrics: app.metrics })
+  const reloader = createReloader({ load: () => loadConfig(configFile, env).config, apply: (next) => app.reconfigure(next), initial: config, logger, metrics: app.metrics })
   const watching = followFiles(reloader, file, logger)
   process.on('SIGHUP', () => void reloader.reload('SIGHUP').then(watching.update))
   process.on('SIGTERM', () => shutdown('SIGTERM'))
