@@ -20,7 +20,7 @@ export function deadLetterRecord(source: SourceConfig, request: RefusedRequest, 
     topic: DEAD_LETTER_TOPIC,
     key: source.id,
     schema: DEAD_LETTER_SCHEMA.name,
-    headers: recordHeaders(eventId, source.id, request.receivedAt),
+    headers: recordHeaders(eventId, source.id, request.receivedAt, { sourceType: source.type, type: 'deadletter' }),
     value: {
       event_id: eventId,
       source: source.id,

@@ -64,7 +64,7 @@ export const dv2000Source: SourceComponent<Dv2000SourceConfig> = {
           key: dv2000Key(value),
           schema: SCHEMA.name,
           value: value as unknown as Record<string, unknown>,
-          headers: recordHeaders(eventId, context.source.id, context.receivedAt),
+          headers: recordHeaders(eventId, context.source.id, context.receivedAt, { sourceType: 'dv2000', type: value.event_name, occurredAt: value.occurred_at }),
         },
       ],
     }

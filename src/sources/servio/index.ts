@@ -74,7 +74,7 @@ export const servioSource: SourceComponent<ServioSourceConfig> = {
         key: String(id),
         schema: SCHEMA.name,
         value: value as unknown as Record<string, unknown>,
-        headers: recordHeaders(eventId, source.id, context.receivedAt),
+        headers: recordHeaders(eventId, source.id, context.receivedAt, { sourceType: 'servio', type: `${entity}.${action}` }),
       }
     }
     return { kind: 'records', eventId: batchId, batchId, records }

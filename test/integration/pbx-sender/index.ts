@@ -46,7 +46,7 @@ export const pbxSource: SourceComponent<PbxSourceConfig> = {
           topic: 'pbx.calls',
           key: parsed.extension,
           schema: 'pbx_call',
-          headers: recordHeaders(eventId, context.source.id, context.receivedAt),
+          headers: recordHeaders(eventId, context.source.id, context.receivedAt, { sourceType: 'pbx', type: 'call' }),
           value: {
             event_id: eventId,
             source: context.source.id,

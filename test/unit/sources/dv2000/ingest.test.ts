@@ -59,7 +59,18 @@ describe('dv2000Source.ingest on the document examples', () => {
           topic: 'dv2000.hospitality',
           key: '100-101',
           schema: 'dv2000_event',
-          headers: { event_id: EVENT_ID, source: 'front-desk', received_at: '2023-09-13T15:07:47.123Z' },
+          headers: {
+            event_id: EVENT_ID,
+            source: 'front-desk',
+            received_at: '2023-09-13T15:07:47.123Z',
+            // CloudEvents (binary mode): ce_time is when it happened, from the event's own timestamp (-07:00).
+            ce_specversion: '1.0',
+            ce_id: EVENT_ID,
+            ce_source: '/v1/dv2000/front-desk',
+            ce_type: 'org.hotel-kafka-bridge.dv2000.room_update',
+            ce_time: '2023-09-13T15:07:46.000Z',
+            'content-type': 'application/avro',
+          },
           value: {
             event_id: EVENT_ID,
             source: 'front-desk',

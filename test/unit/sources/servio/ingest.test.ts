@@ -62,7 +62,18 @@ describe('servioSource.ingest on every example of the Servio document', () => {
         topic: TOPIC[change.entity],
         key: String(change.id),
         schema: 'servio_change',
-        headers: { event_id: issued[i + 1], source: 'kyiv-central', received_at: '2023-06-29T13:38:18.149Z' },
+        headers: {
+          event_id: issued[i + 1],
+          source: 'kyiv-central',
+          received_at: '2023-06-29T13:38:18.149Z',
+          // Servio says nothing of when a change happened: ce_time is when it was received.
+          ce_specversion: '1.0',
+          ce_id: issued[i + 1],
+          ce_source: '/v1/servio/kyiv-central',
+          ce_type: `org.hotel-kafka-bridge.servio.${change.entity}.${change.action}`,
+          ce_time: '2023-06-29T13:38:18.149Z',
+          'content-type': 'application/avro',
+        },
         value: {
           event_id: issued[i + 1],
           batch_id: batchId,
