@@ -158,7 +158,9 @@ describe('every command, with the connection settings serve uses and exactly the
     await bridges.splice(bridges.indexOf(bridge), 1)[0]!.close()
 
     const tailed = await runCli(['tail', 'dv2000.hospitality', '--from-beginning', '--max', String(sent), '--timeout', '60'], cliConfig(saslKafka(), prefix, spool))
-    expect(tailed.stderr).toBe('')
+    // Nothing on stderr but kafkajs's notice of a consumer restarted after an error it retries (on a fresh broker the
+    // first group ever makes Kafka create __consumer_offsets, and the coordinator is briefly unavailable).
+    expect(tailed.stderr.split('\n').filter((line) => line !== '' && !line.includes('"msg":"Restarting the consumer in '))).toEqual([])
     expect(tailed.code).toBe(0)
     const lines = tailed.stdout.trim().split('\n').map((line) => JSON.parse(line) as { key: string; value: { message: { guestid: string } } })
     expect(lines.map((l) => [l.key, l.value.message.guestid])).toEqual(Array(sent).fill(['room-0', '0']))
