@@ -48,6 +48,9 @@ export interface EventDescription {
   occurredAt?: number | null
 }
 
+/** The path a source posts to: its route, its ce_source, what `sources` prints. */
+export const sourcePath = (type: string, id: string): string => `/v1/${type}/${id}`
+
 export interface BridgeRecord {
   /** Default topic name, before the source's override and the configured prefix. */
   topic: string
@@ -66,7 +69,7 @@ export function recordHeaders(eventId: string, source: string, receivedAt: Date,
     received_at: receivedIso,
     ce_specversion: '1.0',
     ce_id: eventId,
-    ce_source: `/v1/${event.sourceType}/${source}`,
+    ce_source: sourcePath(event.sourceType, source),
     ce_type: `${CLOUDEVENTS_TYPE_PREFIX}.${event.sourceType}.${event.type}`,
     ce_time: occurred === null ? receivedIso : new Date(occurred).toISOString(),
     'content-type': 'application/avro',

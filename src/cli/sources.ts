@@ -1,5 +1,6 @@
 // `sources list` and `sources url`: what an integration team needs to onboard a hotel, from the config alone.
 import type { BridgeConfig, SourceConfig } from '../config/schema.js'
+import { sourcePath } from '../records.js'
 import { builtInSources, type SourceRegistry } from '../sources/index.js'
 import { UsageError } from './usage.js'
 
@@ -23,7 +24,7 @@ export function listSources(config: BridgeConfig): SourceListing[] {
   return config.sources.map((source) => ({
     id: source.id,
     type: source.type,
-    path: `/v1/${source.type}/${source.id}`,
+    path: sourcePath(source.type, source.id),
     secrets: source.secrets.length,
     secretsFile: source.secretsFile ?? null,
     options: Object.fromEntries(Object.entries(source).filter(([key]) => !COMMON.has(key))),
@@ -77,7 +78,8 @@ export function senderUrl(config: BridgeConfig, id: string, base: string | undef
   const root = baseUrl(base)
   const secret = source.secrets.at(-1)!
   const token = showSecret ? encodeURIComponent(secret) : '****'
-  const url = `${root.origin}${root.pathname.replace(/\/+$/, '')}/v1/${source.type}/${encodeURIComponent(source.id)}?token=${token}`
+  // A source id is URL-safe by its config rule (SOURCE_ID): the path needs no encoding.
+  const url = `${root.origin}${root.pathname.replace(/\/+$/, '')}${sourcePath(source.type, source.id)}?token=${token}`
   const component = registry.componentFor(source)
   const setup = component?.senderSetup?.(source, url) ?? `POST to:\n  ${url}`
   const warning = root.protocol === 'http:' ? 'the token travels in the URL: over http:// anyone on the way can read it; serve HTTPS (http.tls) or put a TLS proxy in front' : null

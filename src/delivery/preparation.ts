@@ -84,7 +84,8 @@ export function createPreparation(options: PreparationOptions): Preparation {
   }
 
   /** Checks each planned topic not checked yet; resolves with how many there were and how many are ready. */
-  async function checkUnchecked(created: string[]): Promise<{ topics: number; ready: number }> {
+  async function checkUnchecked(): Promise<{ topics: number; ready: number }> {
+    const created: string[] = []
     let topics = 0
     let ready = 0
     // Again until none is left: a reload may plan more while these are checked.
@@ -101,6 +102,7 @@ export function createPreparation(options: PreparationOptions): Preparation {
         }
       }
     }
+    if (created.length > 0) logger.info({ topics: created, partitions: options.partitions }, 'created topics')
     return { topics, ready }
   }
 
@@ -125,10 +127,8 @@ export function createPreparation(options: PreparationOptions): Preparation {
       return
     }
     if (unreachableSince !== undefined) logger.info({ seconds: Math.round((now() - unreachableSince) / 1000) }, 'Kafka reached')
-    const created: string[] = []
-    const { topics, ready } = await checkUnchecked(created)
+    const { topics, ready } = await checkUnchecked()
     reached = true
-    if (created.length > 0) logger.info({ topics: created, partitions: options.partitions }, 'created topics')
     resolvePrepared()
     options.onReachable()
     logger.info({ topics, ready, held: topics - ready }, 'topics and schemas checked')
@@ -167,9 +167,7 @@ export function createPreparation(options: PreparationOptions): Preparation {
     async prepareAdded() {
       // The first check, under way or waiting for Kafka, takes every topic planned by its end.
       if (!reached) return prepared
-      const created: string[] = []
-      const { topics, ready } = await checkUnchecked(created)
-      if (created.length > 0) logger.info({ topics: created, partitions: options.partitions }, 'created topics')
+      const { topics, ready } = await checkUnchecked()
       if (topics > 0) logger.info({ topics, ready, held: topics - ready }, 'topics of the reloaded sources checked')
     },
     start() {

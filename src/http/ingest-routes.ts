@@ -6,6 +6,7 @@ import type { Logger } from '../observability/logger.js'
 import type { Metrics, RequestOutcome } from '../observability/metrics.js'
 import { printableId } from '../observability/redact.js'
 import type { Pipeline } from '../pipeline.js'
+import { sourcePath } from '../records.js'
 import type { SourceGuard } from './source-guard.js'
 
 const outcomeOfError: Partial<Record<ErrorCode, RequestOutcome>> = {
@@ -36,7 +37,7 @@ export function registerIngestRoutes(app: FastifyInstance, { pipeline, metrics, 
   app.decorateRequest('receivedAtMs', 0)
 
   for (const type of senderTypes) {
-    app.post<{ Params: { source: string }; Querystring: { token?: unknown } }>(`/v1/${type}/:source`, {
+    app.post<{ Params: { source: string }; Querystring: { token?: unknown } }>(sourcePath(type, ':source'), {
       // Refuse before the body is read: an unknown or unauthorised sender costs no bytes.
       onRequest: async (request) => {
         request.receivedAtMs = Date.now()

@@ -23,14 +23,14 @@ export interface SourceGuard {
   replace(sources: readonly SourceConfig[]): void
 }
 
-const keyOf = (source: SourceConfig): string => `${source.type}/${source.id}`
+const keyOf = (type: string, id: string): string => `${type}/${id}`
 
 function guarded(sources: readonly SourceConfig[], previous: ReadonlyMap<string, GuardedSource>): Map<string, GuardedSource> {
   const byKey = new Map<string, GuardedSource>()
   for (const source of sources) {
-    const before = previous.get(keyOf(source))
+    const before = previous.get(keyOf(source.type, source.id))
     const sameRate = before !== undefined && JSON.stringify(before.source.rateLimit) === JSON.stringify(source.rateLimit)
-    byKey.set(keyOf(source), {
+    byKey.set(keyOf(source.type, source.id), {
       source,
       allowList: createAllowList(source.allowCidrs),
       secrets: createSecretCheck(source.secrets),
@@ -47,7 +47,7 @@ export function createSourceGuard(sources: readonly SourceConfig[]): SourceGuard
       byKey = guarded(next, byKey)
     },
     admit(type, id, request) {
-      const guarded = byKey.get(`${type}/${id}`)
+      const guarded = byKey.get(keyOf(type, id))
       // An id that is not even valid may be a secret pasted into the URL: it is not repeated back.
       if (guarded === undefined) throw new BridgeError(ErrorCodes.UNKNOWN_SOURCE, `no ${type} source "${printableId(id)}" is configured`)
       if (!guarded.allowList.allows(request.ip)) {

@@ -19,7 +19,7 @@ const PERMANENT = new Set([
 
 /** An ACL that refuses the bridge: often a brief operator mistake, so the spool holds rather than set records aside. */
 const AUTHORIZATION = new Set(['TOPIC_AUTHORIZATION_FAILED', 'GROUP_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED'])
-
+const GROUP_DENIED = new Set(['GROUP_AUTHORIZATION_FAILED'])
 
 /** A topic that does not exist (or that the principal may not even describe): only an operator can make it. */
 const MISSING = new Set(['UNKNOWN_TOPIC_OR_PARTITION'])
@@ -129,7 +129,7 @@ export function wrapKafkaError(error: unknown, doing: string): BridgeError {
  * reports a FindCoordinator refused by an ACL (it drops the broker's answer and keeps only "not found").
  */
 export function groupRefusal(error: unknown): 'denied' | 'no coordinator' | undefined {
-  if (refusalType(error, new Set(['GROUP_AUTHORIZATION_FAILED'])) !== undefined) return 'denied'
+  if (refusalType(error, GROUP_DENIED) !== undefined) return 'denied'
   for (let e = error as { name?: unknown; cause?: unknown } | undefined, depth = 0; e !== undefined && e !== null && depth < 8; e = e.cause as typeof e, depth++) {
     if (e.name === 'KafkaJSGroupCoordinatorNotFound') return 'no coordinator'
   }
