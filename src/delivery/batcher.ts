@@ -31,6 +31,8 @@ interface Waiter {
 
 interface Queued {
   records: readonly OutboundRecord[]
+  /** The topics its records go to: a request may pass another only if they share none. */
+  topics: ReadonlySet<string>
   /** Index of the first record not yet taken into a call. */
   next: number
   waiter: Waiter
@@ -59,7 +61,8 @@ const DEFAULT_MAX_BATCH_BYTES = 256 * 1024
  * States: idle (nothing queued) → lingering (timer armed) → sending (one call in flight; new requests queue)
  * → sending again at once if anything queued meanwhile, else idle. One call at a time keeps per-key order
  * equal to the order requests were accepted. A large request is split over several calls (Kafka refuses a
- * partition's batch over its message size limit) and resolves when all of them are acknowledged.
+ * partition's batch over its message size limit) and resolves when all of them are acknowledged; requests for
+ * other topics pass it (takeBatch).
  * A call that failed for an outage rejects its requests and every request queued behind it, so that they can
  * all take the same fallback in the same order; one refused (an ACL, a missing topic) rejects with it only the
  * queued requests that share one of its topics, and the others are sent next.
@@ -75,26 +78,42 @@ export function createBatcher(options: BatcherOptions): Batcher {
   let sending: Promise<void> | undefined
   let timer: NodeJS.Timeout | undefined
 
+  /**
+   * The next call's records. Requests that fit whole go first, in queue order; then the first one that does not
+   * fit fills what is left. A request that does not fit (a large batch) thus takes a call's room only after those
+   * behind it that fit: a DV2000 event waits for one call, not for a 10,000-record batch. Per-key order holds:
+   * a request never passes an unfinished one that shares a topic with it.
+   */
   function takeBatch(): { records: OutboundRecord[]; parts: Map<Waiter, number> } {
     const records: OutboundRecord[] = []
     const parts = new Map<Waiter, number>()
     let bytes = 0
-    while (queue.length > 0 && records.length < maxBatchRecords) {
-      const head = queue[0]!
-      let taken = 0
-      while (head.next < head.records.length && records.length < maxBatchRecords) {
-        const record = head.records[head.next]!
-        const size = recordBytes(record)
-        if (records.length > 0 && bytes + size > maxBatchBytes) break
-        records.push(record)
-        bytes += size
-        head.next++
-        taken++
+    const take = (item: Queued, whole: boolean): boolean => {
+      const sizes: number[] = []
+      let more = bytes
+      for (let i = item.next; i < item.records.length; i++) {
+        if (records.length + sizes.length >= maxBatchRecords) break
+        const size = recordBytes(item.records[i]!)
+        if (records.length + sizes.length > 0 && more + size > maxBatchBytes) break
+        sizes.push(size)
+        more += size
       }
-      if (taken > 0) parts.set(head.waiter, (parts.get(head.waiter) ?? 0) + taken)
-      if (head.next < head.records.length) break
-      queue.shift()
+      if (sizes.length === 0 || (whole && item.next + sizes.length < item.records.length)) return false
+      for (let i = 0; i < sizes.length; i++) records.push(item.records[item.next++]!)
+      bytes = more
+      parts.set(item.waiter, (parts.get(item.waiter) ?? 0) + sizes.length)
+      return true
     }
+    const unfinished = new Set<string>()
+    let partial: Queued | undefined
+    for (const item of queue) {
+      const passes = ![...item.topics].some((topic) => unfinished.has(topic))
+      if (passes && take(item, true)) continue
+      if (passes) partial ??= item
+      for (const topic of item.topics) unfinished.add(topic)
+    }
+    if (partial !== undefined) take(partial, false)
+    queue = queue.filter((item) => item.next < item.records.length)
     queued -= records.length
     return { records, parts }
   }
@@ -172,7 +191,8 @@ export function createBatcher(options: BatcherOptions): Batcher {
     deliver(records) {
       if (records.length === 0) return Promise.resolve()
       return new Promise<void>((resolve, reject) => {
-        queue.push({ records, next: 0, waiter: { remaining: records.length, settled: false, resolve, reject } })
+        const topics = new Set(records.map((r) => r.topic))
+        queue.push({ records, topics, next: 0, waiter: { remaining: records.length, settled: false, resolve, reject } })
         queued += records.length
         if (sending !== undefined) return
         if (queued >= maxBatchRecords || lingerMs === 0) {
