@@ -4,6 +4,8 @@ import type { SourceConfig } from './config/source-common.js'
 
 export const DEAD_LETTER_TOPIC = 'bridge.deadletter'
 export const DEAD_LETTER_SCHEMA: SchemaFile = packageSchema('dead_letter')
+/** What a dead letter's key is, for consumers. */
+export const DEAD_LETTER_KEY = 'The id of the source whose request was refused: one source\'s dead letters share a partition, in order.'
 
 export interface RefusedRequest {
   body: Buffer

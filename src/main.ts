@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Command line: parses argv and dispatches to cli/.
 import { parseArgs } from 'node:util'
+import { ASYNCAPI_HELP, asyncApi } from './cli/asyncapi.js'
 import { health } from './cli/health.js'
 import { deadletterReplay, DEADLETTER_REPLAY_HELP, SPOOL_REJECTED_HELP, spoolRejected } from './cli/replay.js'
 import { exitCodeOf, UsageError } from './cli/usage.js'
@@ -36,6 +37,9 @@ Commands:
                           each source: id, type, path, how many secrets, filters, allow-list
   sources url ID --config FILE --base URL [--show-secret]
                           what to type into the sender for source ID (see sources url --help)
+  asyncapi --config FILE [--out FILE] [--json]
+                          the AsyncAPI 3 document of the topics the sources write: keys, Avro
+                          payloads, headers, Kafka bindings (see asyncapi --help)
   health --config FILE [--ready] [--timeout SECONDS]
                           exit 0 when the bridge on this machine answers /healthz (or /readyz) with 200;
                           the container image's HEALTHCHECK
@@ -57,6 +61,7 @@ unknown ID or a bad --base.
 `
 
 const COMMAND_HELP: Record<string, string> = {
+  'asyncapi ': ASYNCAPI_HELP,
   'sources url': SOURCES_URL_HELP,
   'sources list': `Usage: hotel-kafka-bridge sources list --config FILE [--json]
 
@@ -113,6 +118,7 @@ async function main(argv: string[]): Promise<number> {
       'metrics-file': { type: 'string' },
       base: { type: 'string' },
       'show-secret': { type: 'boolean' },
+      out: { type: 'string', short: 'o' },
     },
   })
   const command = positionals[0] ?? 'help'
@@ -160,6 +166,10 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${setup}\n`)
     if (warning !== null) process.stderr.write(`warning: ${warning}\n`)
     return 0
+  }
+  if (command === 'asyncapi') {
+    const { config } = loadConfig(values.config ?? process.env['BRIDGE_CONFIG'], process.env)
+    return asyncApi(config, { out: values.out, json: values.json === true })
   }
   if (command === 'health') {
     const { config } = loadConfig(values.config ?? process.env['BRIDGE_CONFIG'], process.env)

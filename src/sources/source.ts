@@ -33,6 +33,8 @@ export interface SourceComponent<S extends SourceConfig = SourceConfig> {
   readonly schemaFile: string
   /** Every default topic this source may produce to (before overrides and prefix), for creation at start-up. */
   topics(source: S): string[]
+  /** What the key of a default topic's records is, for consumers (SPEC §3's key column; the AsyncAPI document). */
+  keyOf(defaultTopic: string): string
   /**
    * Turns one request body into records, each with its default topic and its key. Pure: throws
    * BridgeError(BAD_INPUT) with a reason a sender's operator can act on when the body is not what the sender

@@ -40,6 +40,11 @@ export const dv2000Source: SourceComponent<Dv2000SourceConfig> = {
     const cat = source.categories === undefined ? '' : ` -cat ${source.categories.join(',')}`
     return `DV2000 Events server (add it by hand: upgrades never do), Arguments:\n  -url ${url}${cat}`
   },
+  keyOf(topic) {
+    return topic === dv2000Topic('hospitality')
+      ? 'The room: message.room, or message.to for a room move (where the guest goes); service_id when the event names no room. One room\'s events share a partition, in order.'
+      : 'service_id, the DV2000 service that raised the event, as a decimal string.'
+  },
   topics(source) {
     if (source.categories === undefined) return [...DV2000_TOPICS]
     return [...new Set(source.categories.map((c) => dv2000Topic(categoryName(c))))]

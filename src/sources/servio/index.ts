@@ -42,6 +42,11 @@ export const servioSource: SourceComponent<ServioSourceConfig> = {
     const flags = filterText(source)
     return `Servio HMS, Settings/Other, tab "Quick response to events", field "Service address":\n  ${url}${flags === '' ? '' : `\n  (set the event flags for ${flags}: the source keeps only those)`}`
   },
+  keyOf(topic) {
+    return topic === OTHER_TOPIC
+      ? 'The entity id, as a decimal string (an entity the Servio document does not list: its name is in entity).'
+      : 'The entity id, as a decimal string: one entity\'s changes share a partition, in order.'
+  },
   topics(source) {
     const entities: readonly string[] | undefined = source.entities
     const wanted = (name: string): boolean => entities === undefined || entities.includes(name)

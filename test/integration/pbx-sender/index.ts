@@ -26,6 +26,7 @@ export const pbxSource: SourceComponent<PbxSourceConfig> = {
   schema: 'pbx_call',
   schemaFile: fileURLToPath(new URL('./pbx_call.avsc', import.meta.url)),
   topics: () => ['pbx.calls'],
+  keyOf: () => 'The extension.',
   ingest(body, context) {
     const eventId = context.newId()
     let parsed: z.infer<typeof call>
