@@ -69,6 +69,8 @@ describe('Kafka outage', () => {
     expectOrderPerKey(records)
     // Replayed late: Kafka's timestamp is the replay's, so the topic's retention counts from delivery, not receipt.
     expect(records.filter((r) => r.timestamp < Date.parse(r.headers['received_at']!))).toEqual([])
+    // Replayed, a record keeps its CloudEvents identity and time: ce_id its answer's event_id, ce_time the event's own.
+    expect(records.filter((r) => r.headers['ce_id'] !== r.headers['event_id'] || r.headers['ce_time'] !== '2023-09-13T15:07:46.000Z')).toEqual([])
     const metrics = await (await fetch(`${bridge.url}/metrics`)).text()
     expect(metrics).toMatch(/^bridge_spool_entries 0$/m)
     expect(Number(/^bridge_spool_replayed_records_total (\d+)/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(55)
