@@ -1,6 +1,7 @@
 // What the benchmark scripts share: the DV2000 event they post and how, percentiles, and a process's memory from /proc.
 import { readFileSync } from 'node:fs'
 import http from 'node:http'
+import https from 'node:https'
 
 /** The DV2000 document's room update, with request i's guest id and one of 400 rooms (400 keys). */
 export const body = (i: number): string =>
@@ -29,24 +30,63 @@ export function rssMiB(pid: number): { rss: number; hwm: number } {
  * `close` sends Connection: close, as DV2000 does. Resolves with the status and the milliseconds to the answer's end.
  */
 export function post(port: number, i: number, agent: http.Agent | false, close: boolean): Promise<{ status: number; ms: number }> {
+  return postEvent(port, i, { agent, close })
+}
+
+export interface PostOptions {
+  agent: http.Agent | https.Agent | false
+  close: boolean
+  /** HTTPS, trusting this certificate; undefined: plain HTTP. */
+  ca?: Buffer | undefined
+  /** Gives up after this long (status 0, timedOut), as a sender would. */
+  timeoutMs?: number
+}
+
+export interface Answer {
+  status: number
+  ms: number
+  timedOut?: boolean
+}
+
+export function postEvent(port: number, i: number, options: PostOptions): Promise<Answer> {
   const payload = body(i)
   const started = process.hrtime.bigint()
+  const request = options.ca === undefined ? http.request : https.request
   return new Promise((resolve, reject) => {
-    const req = http.request(
+    const req = request(
       {
         host: '127.0.0.1',
         port,
         method: 'POST',
         path: '/v1/dv2000/bench?token=bench-secret-1',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), 'user-agent': 'DuVoice/8.0.20', ...(close ? { connection: 'close' } : {}) },
+        agent: options.agent,
+        ...(options.ca === undefined ? {} : { ca: options.ca }),
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), 'user-agent': 'DuVoice/8.0.20', ...(options.close ? { connection: 'close' } : {}) },
       },
       (res) => {
         res.resume()
         res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: Number(process.hrtime.bigint() - started) / 1e6 }))
       },
     )
+    if (options.timeoutMs !== undefined) {
+      req.setTimeout(options.timeoutMs, () => {
+        req.destroy()
+        resolve({ status: 0, ms: options.timeoutMs!, timedOut: true })
+      })
+    }
     req.on('error', reject)
     req.end(payload)
   })
+}
+
+/** Open loop: request i leaves at start + i/rate whatever the answers do. Resolves with every answer (failures: status 0). */
+export async function atFixedRate(rate: number, count: number, send: (i: number) => Promise<Answer>): Promise<Answer[]> {
+  const answers: Promise<Answer>[] = []
+  const start = performance.now()
+  for (let i = 0; i < count; i++) {
+    const wait = start + (i * 1000) / rate - performance.now()
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait))
+    answers.push(send(i).catch(() => ({ status: 0, ms: NaN })))
+  }
+  return Promise.all(answers)
 }

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { post as postEvent, quantile, rssMiB } from './common.js'
+import { topSelfTime } from './profile.js'
 
 const { values } = parseArgs({
   options: {
@@ -126,24 +127,6 @@ function startBridge(profileDir?: string): ChildProcess {
   )
   const flags = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]
   return spawn(process.execPath, [...flags, 'dist/main.js', 'serve', '--config', config], { stdio: ['ignore', 'inherit', 'inherit'] })
-}
-
-/** Self time per function in a V8 .cpuprofile, as a share of the samples. */
-function topSelfTime(file: string, n = 15): string[] {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: { id: number; hitCount: number; callFrame: { functionName: string; url: string; lineNumber: number } }[] }
-  const byFunction = new Map<string, number>()
-  let total = 0
-  for (const node of profile.nodes) {
-    total += node.hitCount
-    const { functionName, url, lineNumber } = node.callFrame
-    const where = url === '' ? '' : ` ${url.replace(/^.*\/(node_modules|dist|node:)/, '$1').replace(/^file:\/\//, '')}:${lineNumber + 1}`
-    const key = `${functionName || '(anonymous)'}${where}`
-    byFunction.set(key, (byFunction.get(key) ?? 0) + node.hitCount)
-  }
-  return [...byFunction]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, n)
-    .map(([key, hits]) => `${((100 * hits) / total).toFixed(1).padStart(5)} %  ${key}`)
 }
 
 /** The bridge's produce calls so far (its /metrics). */

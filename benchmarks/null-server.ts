@@ -1,9 +1,12 @@
 // The HTTP ceiling for `make bench`: fastify with the bridge's HTTP settings that parses the JSON body and answers 200,
-// doing nothing else. Usage: node --import tsx benchmarks/null-server.ts PORT
+// doing nothing else. Usage: node --import tsx benchmarks/null-server.ts PORT [CERT_FILE KEY_FILE]  (HTTPS with both)
 import Fastify from 'fastify'
+import { readFileSync } from 'node:fs'
 
 const port = Number(process.argv[2] ?? '18081')
-const app = Fastify({ logger: false, bodyLimit: 1_048_576, keepAliveTimeout: 5_000, requestTimeout: 30_000, forceCloseConnections: 'idle' })
+const [certFile, keyFile] = process.argv.slice(3)
+const https = certFile === undefined || keyFile === undefined ? null : { cert: readFileSync(certFile), key: readFileSync(keyFile) }
+const app = Fastify({ logger: false, bodyLimit: 1_048_576, keepAliveTimeout: 5_000, requestTimeout: 30_000, forceCloseConnections: 'idle', ...(https === null ? {} : { https }) })
 // As the bridge: bodies arrive as bytes, whatever their type; then the JSON is parsed here.
 app.removeAllContentTypeParsers()
 app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body))

@@ -1,0 +1,121 @@
+// `make bench` (1 of 3): the bridge's own CPU per event. The bridge and the null fastify server (same HTTP settings; it
+// parses the JSON and answers 200) each take the same events at a fixed rate, per mode: keep-alive, Connection: close,
+// and HTTPS with a new connection per event (DV2000 across the internet). CPU is the process's utime + stime from /proc,
+// so the load generator's own limits do not enter it; the bridge's own work is the difference. Medians of --rounds.
+// Prints numbers; asserts nothing. Needs `make build` and a running stack (make stack-up).
+// Usage: npx tsx benchmarks/cpu-per-event.ts [--rate 500] [--events 5000] [--rounds 3] [--modes keep-alive,close,https]
+//   [--key-type ec|rsa] [--linger MS] [--profile]
+//   --profile: each mode once more with the bridge under --cpu-prof, printing where its time goes.
+import http from 'node:http'
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { atFixedRate, postEvent, type Answer } from './common.js'
+import { topSelfTime } from './profile.js'
+import { cpuMs, makeCertificate, produceCalls, startBridge, startNullServer, stop, waitListening, type Target, type Tls } from './targets.js'
+
+const { values } = parseArgs({
+  options: {
+    rate: { type: 'string', default: '500' },
+    events: { type: 'string', default: '5000' },
+    rounds: { type: 'string', default: '3' },
+    modes: { type: 'string', default: 'keep-alive,close,https' },
+    'key-type': { type: 'string', default: 'ec' },
+    linger: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h' },
+  },
+})
+if (values.help) {
+  process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(0, 9).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n')
+  process.exit(0)
+}
+type Mode = 'keep-alive' | 'close' | 'https'
+const modes = values.modes.split(',') as Mode[]
+for (const mode of modes) if (!['keep-alive', 'close', 'https'].includes(mode)) throw new Error(`--modes: ${mode} is not keep-alive, close or https`)
+const rate = Number(values.rate)
+const events = Number(values.events)
+const rounds = Number(values.rounds)
+const dir = mkdtempSync(join(tmpdir(), 'bridge-cpu-'))
+const tls = makeCertificate(dir, values['key-type'] === 'rsa' ? 'rsa' : 'ec')
+const ca = readFileSync(tls.certFile)
+const kafka = values.linger === undefined ? {} : { lingerMs: Number(values.linger) }
+
+/** How a mode sends event i to a target. */
+function sender(mode: Mode, target: Target): (i: number) => Promise<Answer> {
+  if (mode === 'keep-alive') {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 32 })
+    return (i) => postEvent(target.port, i, { agent, close: false, timeoutMs: 10_000 })
+  }
+  if (mode === 'close') return (i) => postEvent(target.port, i, { agent: false, close: true, timeoutMs: 10_000 })
+  // A new TLS connection per event, no session resumption: what a sender that keeps nothing between events costs.
+  return (i) => postEvent(target.port, i, { agent: false, close: true, ca, timeoutMs: 10_000 })
+}
+
+/** The target's CPU ms per event over `events` at `rate`, after a warm-up; for a bridge, its records per produce call. */
+async function cpuPerEvent(mode: Mode, target: Target): Promise<{ ms: number; failed: number; perCall: number }> {
+  const send = sender(mode, target)
+  const warm = await atFixedRate(rate, 300, send)
+  if (warm.some((a) => a.status !== 200)) throw new Error(`${target.name} (${mode}) answered ${warm.find((a) => a.status !== 200)!.status} during the warm-up`)
+  const callsBefore = await produceCalls(target)
+  const before = cpuMs(target.process.pid!)
+  const answers = await atFixedRate(rate, events, send)
+  const used = cpuMs(target.process.pid!) - before
+  return { ms: used / events, failed: answers.filter((a) => a.status !== 200).length, perCall: events / ((await produceCalls(target)) - callsBefore) }
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+
+async function startTargets(mode: Mode, flags: string[] = []): Promise<{ bridge: Target; nullServer: Target }> {
+  const serverTls: Tls | undefined = mode === 'https' ? tls : undefined
+  const bridge = startBridge({ dir, port: 18080, tls: serverTls, kafka, flags })
+  const nullServer = startNullServer(18081, serverTls)
+  await Promise.all([waitListening(bridge), waitListening(nullServer)])
+  return { bridge, nullServer }
+}
+
+const results = new Map<Mode, { bridge: number[]; null: number[]; failed: number; perCall: number[] }>()
+for (const mode of modes) {
+  const { bridge, nullServer } = await startTargets(mode)
+  const row = { bridge: [] as number[], null: [] as number[], failed: 0, perCall: [] as number[] }
+  try {
+    // Interleaved rounds: a machine that slows down slows both alike.
+    for (let round = 0; round < rounds; round++) {
+      const n = await cpuPerEvent(mode, nullServer)
+      const b = await cpuPerEvent(mode, bridge)
+      row.null.push(n.ms)
+      row.bridge.push(b.ms)
+      row.perCall.push(b.perCall)
+      row.failed += n.failed + b.failed
+    }
+  } finally {
+    await Promise.all([stop(bridge), stop(nullServer)])
+  }
+  results.set(mode, row)
+}
+
+const label: Record<Mode, string> = { 'keep-alive': 'keep-alive', close: 'Connection: close', https: `HTTPS, new connection per event (${tls.keyType === 'ec' ? 'ECDSA P-256' : 'RSA 2048'})` }
+const cell = (xs: number[]): string => `${median(xs).toFixed(3)} (${xs.map((x) => x.toFixed(2)).join(', ')})`
+console.log(`node ${process.version}; CPU ms per event at ${rate}/s over ${events} events, median of ${rounds} rounds (each round's in brackets); kafka.lingerMs ${values.linger ?? 'default'}`)
+console.log(`${'mode'.padEnd(48)}${'bridge'.padStart(26)}${'null fastify'.padStart(26)}${'own work'.padStart(10)}  records/call  failed`)
+for (const [mode, row] of results) {
+  console.log(`${label[mode].padEnd(48)}${cell(row.bridge).padStart(26)}${cell(row.null).padStart(26)}${(median(row.bridge) - median(row.null)).toFixed(3).padStart(10)}  ${median(row.perCall).toFixed(2).padStart(12)}  ${row.failed}`)
+}
+
+if (values.profile) {
+  for (const mode of modes) {
+    const profileDir = mkdtempSync(join(tmpdir(), 'bridge-profile-'))
+    const { bridge, nullServer } = await startTargets(mode, ['--cpu-prof', '--cpu-prof-dir', profileDir])
+    await stop(nullServer)
+    try {
+      await cpuPerEvent(mode, bridge)
+    } finally {
+      await stop(bridge)
+    }
+    const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'))
+    if (file === undefined) continue
+    console.log(`\nbridge CPU profile, ${label[mode]}, ${rate}/s (${join(profileDir, file)}), self time:`)
+    for (const line of topSelfTime(join(profileDir, file), 25)) console.log(`  ${line}`)
+  }
+}

@@ -1,0 +1,116 @@
+// `make bench` (2 of 3): DV2000's real traffic, HTTPS with a new connection per event, at fixed rates. Per rate: p50, p99
+// and the share of requests not answered within 10 s (a sender's patience), for the bridge and for the null fastify
+// server with the same certificate; and Kafka's own producer (ProducerPerformance from the stack's jars, acks=all,
+// linger 0) at the same rate, the floor for the tail. Prints numbers; asserts nothing. Needs `make build` and a stack.
+// Usage: npx tsx benchmarks/https-sweep.ts [--rates 200,400,600,800,1000] [--seconds 5] [--key-type ec|rsa]
+//   [--targets bridge,null,kafka]
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { Kafka, logLevel } from 'kafkajs'
+import { atFixedRate, postEvent, quantile, type Answer } from './common.js'
+import { BROKERS, makeCertificate, startBridge, startNullServer, stop, waitListening, type Target } from './targets.js'
+
+const { values } = parseArgs({
+  options: {
+    rates: { type: 'string', default: '200,400,600,800,1000' },
+    seconds: { type: 'string', default: '5' },
+    'key-type': { type: 'string', default: 'ec' },
+    targets: { type: 'string', default: 'bridge,null,kafka' },
+    help: { type: 'boolean', short: 'h' },
+  },
+})
+if (values.help) {
+  process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(0, 6).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n')
+  process.exit(0)
+}
+const rates = values.rates.split(',').map(Number)
+const seconds = Number(values.seconds)
+const targets = new Set(values.targets.split(','))
+const dir = mkdtempSync(join(tmpdir(), 'bridge-sweep-'))
+const tls = makeCertificate(dir, values['key-type'] === 'rsa' ? 'rsa' : 'ec')
+const ca = readFileSync(tls.certFile)
+const TIMEOUT_MS = 10_000
+
+interface Row {
+  p50: number
+  p99: number
+  timedOut: string
+  other: number
+}
+
+function summary(answers: Answer[]): Row {
+  const ok = answers.filter((a) => a.status === 200 || a.status === 202).map((a) => a.ms).sort((a, b) => a - b)
+  const timedOut = answers.filter((a) => a.timedOut === true).length
+  return {
+    p50: quantile(ok, 0.5),
+    p99: quantile(ok, 0.99),
+    timedOut: `${((100 * timedOut) / answers.length).toFixed(1)} %`,
+    other: answers.length - ok.length - timedOut,
+  }
+}
+
+async function sweep(target: Target): Promise<Map<number, Row>> {
+  const send = (i: number): Promise<Answer> => postEvent(target.port, i, { agent: false, close: true, ca, timeoutMs: TIMEOUT_MS })
+  await atFixedRate(200, 300, send)
+  const rows = new Map<number, Row>()
+  for (const rate of rates) rows.set(rate, summary(await atFixedRate(rate, rate * seconds, send)))
+  return rows
+}
+
+/** Kafka's own Java producer at `rate` records/s, acks=all, linger 0, records the size of the bridge's. */
+async function kafkaFloor(): Promise<Map<number, Row>> {
+  const libs = readdirSync('.stack/kafka').map((version) => join('.stack/kafka', version, 'libs')).at(-1)
+  if (libs === undefined) throw new Error('no Kafka jars under .stack/kafka: run make stack-up')
+  const topic = `bench-floor-${Date.now()}`
+  const admin = new Kafka({ brokers: [BROKERS], logLevel: logLevel.NOTHING }).admin()
+  await admin.connect()
+  await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true })
+  await admin.disconnect()
+  const rows = new Map<number, Row>()
+  for (const rate of rates) {
+    const out = execFileSync(
+      process.env['JAVA'] ?? 'java',
+      ['-cp', `${libs}/*`, 'org.apache.kafka.tools.ProducerPerformance', '--topic', topic, '--num-records', String(rate * seconds), '--record-size', '700', '--throughput', String(rate), '--producer-props', `bootstrap.servers=${BROKERS}`, 'acks=all', 'linger.ms=0'],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+    )
+    // "... 12.3 ms avg latency, 80.0 ms max latency, 2 ms 50th, 9 ms 95th, 15 ms 99th, 20 ms 99.9th."
+    const last = out.trim().split('\n').at(-1) ?? ''
+    const number = (label: string): number => Number(new RegExp(`([\\d.]+) ms ${label}`).exec(last)?.[1] ?? NaN)
+    rows.set(rate, { p50: number('50th'), p99: number('99th'), timedOut: '-', other: 0 })
+  }
+  return rows
+}
+
+const results: [string, Map<number, Row>][] = []
+if (targets.has('bridge')) {
+  const bridge = startBridge({ dir, port: 18080, tls })
+  try {
+    await waitListening(bridge)
+    results.push(['bridge', await sweep(bridge)])
+  } finally {
+    await stop(bridge)
+  }
+}
+if (targets.has('null')) {
+  const nullServer = startNullServer(18081, tls)
+  try {
+    await waitListening(nullServer)
+    results.push(['null fastify', await sweep(nullServer)])
+  } finally {
+    await stop(nullServer)
+  }
+}
+if (targets.has('kafka')) results.push(['Kafka ProducerPerformance', await kafkaFloor()])
+
+console.log(`node ${process.version}; HTTPS (${tls.keyType === 'ec' ? 'ECDSA P-256' : 'RSA 2048'}), a new connection per event, ${seconds} s per rate; p50 / p99 ms, share not answered in ${TIMEOUT_MS / 1000} s`)
+console.log(`${'rate/s'.padEnd(8)}${results.map(([name]) => name.padStart(34)).join('')}`)
+for (const rate of rates) {
+  const cells = results.map(([, rows]) => {
+    const r = rows.get(rate)!
+    return `${r.p50.toFixed(1)} / ${r.p99.toFixed(1)}; ${r.timedOut}${r.other > 0 ? ` (+${r.other} errors)` : ''}`.padStart(34)
+  })
+  console.log(`${String(rate).padEnd(8)}${cells.join('')}`)
+}
