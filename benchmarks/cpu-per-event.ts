@@ -4,8 +4,9 @@
 // so the load generator's own limits do not enter it; the bridge's own work is the difference. Medians of --rounds.
 // Prints numbers; asserts nothing. Needs `make build` and a running stack (make stack-up).
 // Usage: npx tsx benchmarks/cpu-per-event.ts [--rate 500] [--events 5000] [--rounds 3] [--modes keep-alive,close,https]
-//   [--key-type ec|rsa] [--linger MS] [--profile]
-//   --profile: each mode once more with the bridge under --cpu-prof, printing where its time goes.
+//   [--key-type ec|rsa] [--linger MS] [--busy-linger MS] [--log-level info] [--profile]
+//   --log-level: the bridge's (default info, the config's default: a line per request); --profile: each mode once
+//   more with the bridge under --cpu-prof, printing where its time goes.
 import http from 'node:http'
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -23,12 +24,14 @@ const { values } = parseArgs({
     modes: { type: 'string', default: 'keep-alive,close,https' },
     'key-type': { type: 'string', default: 'ec' },
     linger: { type: 'string' },
+    'busy-linger': { type: 'string' },
+    'log-level': { type: 'string', default: 'info' },
     profile: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
 })
 if (values.help) {
-  process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(0, 9).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n')
+  process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(0, 10).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n')
   process.exit(0)
 }
 type Mode = 'keep-alive' | 'close' | 'https'
@@ -40,7 +43,10 @@ const rounds = Number(values.rounds)
 const dir = mkdtempSync(join(tmpdir(), 'bridge-cpu-'))
 const tls = makeCertificate(dir, values['key-type'] === 'rsa' ? 'rsa' : 'ec')
 const ca = readFileSync(tls.certFile)
-const kafka = values.linger === undefined ? {} : { lingerMs: Number(values.linger) }
+const kafka = {
+  ...(values.linger === undefined ? {} : { lingerMs: Number(values.linger) }),
+  ...(values['busy-linger'] === undefined ? {} : { busyLingerMs: Number(values['busy-linger']) }),
+}
 
 /** How a mode sends event i to a target. */
 function sender(mode: Mode, target: Target): (i: number) => Promise<Answer> {
@@ -56,7 +62,8 @@ function sender(mode: Mode, target: Target): (i: number) => Promise<Answer> {
 /** The target's CPU ms per event over `events` at `rate`, after a warm-up; for a bridge, its records per produce call. */
 async function cpuPerEvent(mode: Mode, target: Target): Promise<{ ms: number; failed: number; perCall: number }> {
   const send = sender(mode, target)
-  const warm = await atFixedRate(rate, 300, send)
+  // Long enough for V8 to compile the hot paths: the first rounds ran 30-50 % higher after 300 events.
+  const warm = await atFixedRate(rate, 1500, send)
   if (warm.some((a) => a.status !== 200)) throw new Error(`${target.name} (${mode}) answered ${warm.find((a) => a.status !== 200)!.status} during the warm-up`)
   const callsBefore = await produceCalls(target)
   const before = cpuMs(target.process.pid!)
@@ -69,7 +76,7 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 
 async function startTargets(mode: Mode, flags: string[] = []): Promise<{ bridge: Target; nullServer: Target }> {
   const serverTls: Tls | undefined = mode === 'https' ? tls : undefined
-  const bridge = startBridge({ dir, port: 18080, tls: serverTls, kafka, flags })
+  const bridge = startBridge({ dir, port: 18080, tls: serverTls, kafka, flags, logLevel: values['log-level'] })
   const nullServer = startNullServer(18081, serverTls)
   await Promise.all([waitListening(bridge), waitListening(nullServer)])
   return { bridge, nullServer }
@@ -97,7 +104,7 @@ for (const mode of modes) {
 
 const label: Record<Mode, string> = { 'keep-alive': 'keep-alive', close: 'Connection: close', https: `HTTPS, new connection per event (${tls.keyType === 'ec' ? 'ECDSA P-256' : 'RSA 2048'})` }
 const cell = (xs: number[]): string => `${median(xs).toFixed(3)} (${xs.map((x) => x.toFixed(2)).join(', ')})`
-console.log(`node ${process.version}; CPU ms per event at ${rate}/s over ${events} events, median of ${rounds} rounds (each round's in brackets); kafka.lingerMs ${values.linger ?? 'default'}`)
+console.log(`node ${process.version}; CPU ms per event at ${rate}/s over ${events} events, median of ${rounds} rounds (each round's in brackets); kafka.lingerMs ${values.linger ?? 'default'}, busyLingerMs ${values['busy-linger'] ?? 'default'}; log.level ${values['log-level']}`)
 console.log(`${'mode'.padEnd(48)}${'bridge'.padStart(26)}${'null fastify'.padStart(26)}${'own work'.padStart(10)}  records/call  failed`)
 for (const [mode, row] of results) {
   console.log(`${label[mode].padEnd(48)}${cell(row.bridge).padStart(26)}${cell(row.null).padStart(26)}${(median(row.bridge) - median(row.null)).toFixed(3).padStart(10)}  ${median(row.perCall).toFixed(2).padStart(12)}  ${row.failed}`)

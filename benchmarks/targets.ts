@@ -34,6 +34,8 @@ export interface BridgeSettings {
   kafka?: Record<string, unknown>
   /** Node flags, e.g. --cpu-prof. */
   flags?: string[]
+  /** log.level; default warn. Its lines go to /dev/null, as a service manager's pipe would take them. */
+  logLevel?: string
 }
 
 export const BROKERS = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092'
@@ -50,11 +52,12 @@ export function startBridge(settings: BridgeSettings): Target {
       schemaRegistry: { url: REGISTRY },
       topicPrefix: `bench-${randomUUID().slice(0, 8)}.`,
       spool: { dir: join(settings.dir, `spool-${settings.port}-${randomUUID().slice(0, 8)}`) },
-      log: { level: 'warn' },
+      log: { level: settings.logLevel ?? 'warn' },
       sources: [{ id: 'bench', type: 'dv2000', secrets: ['bench-secret-1'] }],
     }),
   )
-  const child = spawn(process.execPath, [...(settings.flags ?? []), 'dist/main.js', 'serve', '--config', config], { stdio: ['ignore', 'inherit', 'inherit'] })
+  const stdout = settings.logLevel === undefined ? 'inherit' : 'ignore'
+  const child = spawn(process.execPath, [...(settings.flags ?? []), 'dist/main.js', 'serve', '--config', config], { stdio: ['ignore', stdout, 'inherit'] })
   return { name: 'bridge', port: settings.port, tls, process: child }
 }
 

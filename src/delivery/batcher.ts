@@ -5,6 +5,12 @@ export interface BatcherOptions {
   /** Sends one batch; resolves when Kafka acknowledged every record of it. */
   send: (records: OutboundRecord[]) => Promise<void>
   lingerMs: number
+  /**
+   * While calls are frequent (the last left less than this long ago), the next waits until this long after it, for
+   * company: at most one call per busyLingerMs under load, while a lone request (none for that long) goes at once.
+   * 0 (the default): never.
+   */
+  busyLingerMs?: number
   maxBatchRecords: number
   /** Bytes per produce call at most (one record larger than this still goes, alone). */
   maxBatchBytes?: number
@@ -71,12 +77,14 @@ export function createBatcher(options: BatcherOptions): Batcher {
   const { send, lingerMs, maxBatchRecords, onBatch } = options
   const maxBatchBytes = options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES
   const retryWindowMs = options.retryWindowMs ?? 0
+  const busyLingerMs = options.busyLingerMs ?? 0
   const retriable = options.retriable ?? (() => false)
   const now = options.now ?? performance.now.bind(performance)
   let queue: Queued[] = []
   let queued = 0
   let sending: Promise<void> | undefined
   let timer: NodeJS.Timeout | undefined
+  let lastCallAt = -Infinity
 
   /**
    * The next call's records. Requests that fit whole go first, in queue order; then the first one that does not
@@ -151,6 +159,7 @@ export function createBatcher(options: BatcherOptions): Batcher {
     timer = undefined
     if (sending !== undefined || queue.length === 0) return
     const { records, parts } = takeBatch()
+    lastCallAt = now()
     sending = sendWithRetry(records).then(
       () => {
         for (const [waiter, count] of parts) {
@@ -195,11 +204,12 @@ export function createBatcher(options: BatcherOptions): Batcher {
         queue.push({ records, topics, next: 0, waiter: { remaining: records.length, settled: false, resolve, reject } })
         queued += records.length
         if (sending !== undefined) return
-        if (queued >= maxBatchRecords || lingerMs === 0) {
+        const linger = lingerMs > 0 ? lingerMs : busyLingerMs - (now() - lastCallAt)
+        if (queued >= maxBatchRecords || linger <= 0) {
           if (timer !== undefined) clearTimeout(timer)
           dispatch()
         } else {
-          timer ??= setTimeout(dispatch, lingerMs)
+          timer ??= setTimeout(dispatch, linger)
         }
       })
     },

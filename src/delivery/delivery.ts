@@ -103,6 +103,7 @@ export function createDelivery(deps: DeliveryDeps): Delivery {
   const batcher = createBatcher({
     send: (records) => kafka.send(records),
     lingerMs: config.kafka.lingerMs,
+    busyLingerMs: config.kafka.busyLingerMs,
     maxBatchRecords: config.kafka.maxBatchRecords,
     // Half the answer's deadline: a leader that moved (or a topic just created, not yet in every broker's metadata)
     // costs a resend, not a 202; what still fails then goes to the spool in time to answer 202 before ackTimeoutMs.

@@ -75,7 +75,7 @@ export function registerIngestRoutes(app: FastifyInstance, { pipeline, metrics, 
             // A pino child of the bridge's logger (server.ts gives fastify that logger), typed by fastify more narrowly.
             log: request.log as Logger,
           })
-          // fastify's closing line ("request completed", info) then says which event the request was.
+          // The access line ("request completed", info; server.ts) then says which event the request was.
           reply.log = reply.log.child({ event_id: outcome.eventId })
           metrics.requests.inc({ source: source.id, outcome: outcome.status === 'too_many' ? 'too_large' : outcome.status })
           if (outcome.status === 'rejected' || outcome.status === 'too_many') {

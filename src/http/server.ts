@@ -9,6 +9,7 @@ import type { Logger } from '../observability/logger.js'
 import { redactUrl } from '../observability/redact.js'
 import type { Metrics } from '../observability/metrics.js'
 import type { Pipeline } from '../pipeline.js'
+import { AccessLog } from './access-log.js'
 import { trustFunction } from './client-address.js'
 import { registerHealthRoutes, type Readiness } from './health-routes.js'
 import { registerIngestRoutes } from './ingest-routes.js'
@@ -72,6 +73,7 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
     // A request on a connection accepted before SIGTERM is answered as usual: the drain waits for it (DV2000 never resends).
     return503OnClosing: false,
     forceCloseConnections: 'idle',
+    logController: new AccessLog(),
     // A caller's (or proxy's) X-Request-Id joins its logs to ours; one that could forge a log line is replaced.
     genReqId: (request) => requestIdOf(request.headers['x-request-id']),
     // node's querystring: the same decoding the log redaction judges keys by (observability/redact.ts).

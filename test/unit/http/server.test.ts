@@ -59,7 +59,7 @@ describe('ingest routes', () => {
     const answer = await post({ 'x-request-id': 'lb-4711.a' })
     expect(answer.headers['x-request-id']).toBe('lb-4711.a')
     const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>)
-    expect(parsed.filter((l) => l['reqId'] === 'lb-4711.a').map((l) => l['msg'])).toEqual(['incoming request', 'a line the pipeline writes about the event', 'stored', 'request completed'])
+    expect(parsed.filter((l) => l['reqId'] === 'lb-4711.a').map((l) => l['msg'])).toEqual(['a line the pipeline writes about the event', 'stored', 'request completed'])
     expect(parsed.find((l) => l['msg'] === 'request completed')).toMatchObject({ level: 'info', event_id: 'e-7' })
     // One that could forge a line (or is too long) is replaced by a new id.
     for (const forged of ['x\n{"level":"error"}', 'a'.repeat(200), 'has space']) {
@@ -184,7 +184,7 @@ describe('ingest routes', () => {
       expect(inPath.body).not.toContain(SECRET)
     }
     const log = lines.join('')
-    expect(log).toContain('incoming request')
+    expect(log).toContain('request completed')
     expect(log).toContain('a=1')
     expect(log).toContain('a=1;token=[redacted];b=2')
     expect(log).not.toContain(SECRET)
