@@ -3,14 +3,15 @@
 // server with the same certificate; and Kafka's own producer (ProducerPerformance from the stack's jars, acks=all,
 // linger 0) at the same rate, the floor for the tail. Prints numbers; asserts nothing. Needs `make build` and a stack.
 // Usage: npx tsx benchmarks/https-sweep.ts [--rates 200,400,600,800,1000] [--seconds 5] [--key-type ec|rsa]
-//   [--targets bridge,null,kafka]
-import { execFileSync } from 'node:child_process'
+//   [--targets bridge,null,kafka] [--generators 2]
+//   --generators: load-generating processes side by side (one process's TLS handshakes cap it near 800/s here).
+import { execFile, execFileSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Kafka, logLevel } from 'kafkajs'
-import { atFixedRate, postEvent, quantile, type Answer } from './common.js'
+import { quantile, type Answer } from './common.js'
 import { BROKERS, makeCertificate, startBridge, startNullServer, stop, waitListening, type Target } from './targets.js'
 
 const { values } = parseArgs({
@@ -19,11 +20,12 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '5' },
     'key-type': { type: 'string', default: 'ec' },
     targets: { type: 'string', default: 'bridge,null,kafka' },
+    generators: { type: 'string', default: '2' },
     help: { type: 'boolean', short: 'h' },
   },
 })
 if (values.help) {
-  process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(0, 6).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n')
+  process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(0, 7).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n')
   process.exit(0)
 }
 const rates = values.rates.split(',').map(Number)
@@ -31,7 +33,6 @@ const seconds = Number(values.seconds)
 const targets = new Set(values.targets.split(','))
 const dir = mkdtempSync(join(tmpdir(), 'bridge-sweep-'))
 const tls = makeCertificate(dir, values['key-type'] === 'rsa' ? 'rsa' : 'ec')
-const ca = readFileSync(tls.certFile)
 const TIMEOUT_MS = 10_000
 
 interface Row {
@@ -52,11 +53,22 @@ function summary(answers: Answer[]): Row {
   }
 }
 
+/** `count` events at `rate`, shared among the generator processes, each at its share of the rate. */
+async function load(target: Target, rate: number, count: number): Promise<Answer[]> {
+  const generators = Number(values.generators)
+  const runs = Array.from({ length: generators }, (_, g) => {
+    const args = ['--import', 'tsx', 'benchmarks/load-generator.ts', String(target.port), tls.certFile, String(rate / generators), String(Math.floor(count / generators)), String(g * count), String(TIMEOUT_MS)]
+    return new Promise<Answer[]>((resolve, reject) => {
+      execFile(process.execPath, args, { maxBuffer: 64 << 20 }, (error, stdout) => (error === null ? resolve(JSON.parse(stdout) as Answer[]) : reject(error)))
+    })
+  })
+  return (await Promise.all(runs)).flat()
+}
+
 async function sweep(target: Target): Promise<Map<number, Row>> {
-  const send = (i: number): Promise<Answer> => postEvent(target.port, i, { agent: false, close: true, ca, timeoutMs: TIMEOUT_MS })
-  await atFixedRate(200, 300, send)
+  await load(target, 200, 300)
   const rows = new Map<number, Row>()
-  for (const rate of rates) rows.set(rate, summary(await atFixedRate(rate, rate * seconds, send)))
+  for (const rate of rates) rows.set(rate, summary(await load(target, rate, rate * seconds)))
   return rows
 }
 
@@ -105,7 +117,7 @@ if (targets.has('null')) {
 }
 if (targets.has('kafka')) results.push(['Kafka ProducerPerformance', await kafkaFloor()])
 
-console.log(`node ${process.version}; HTTPS (${tls.keyType === 'ec' ? 'ECDSA P-256' : 'RSA 2048'}), a new connection per event, ${seconds} s per rate; p50 / p99 ms, share not answered in ${TIMEOUT_MS / 1000} s`)
+console.log(`node ${process.version}; HTTPS (${tls.keyType === 'ec' ? 'ECDSA P-256' : 'RSA 2048'}), a new connection per event, ${seconds} s per rate, ${values.generators} load processes; p50 / p99 ms, share not answered in ${TIMEOUT_MS / 1000} s`)
 console.log(`${'rate/s'.padEnd(8)}${results.map(([name]) => name.padStart(34)).join('')}`)
 for (const rate of rates) {
   const cells = results.map(([, rows]) => {
