@@ -97,19 +97,20 @@ export function createBatcher(options: BatcherOptions): Batcher {
     const parts = new Map<Waiter, number>()
     let bytes = 0
     const take = (item: Queued, whole: boolean): boolean => {
-      const sizes: number[] = []
+      // How many of its next records fit beside what the call holds, and their bytes.
+      let count = 0
       let more = bytes
       for (let i = item.next; i < item.records.length; i++) {
-        if (records.length + sizes.length >= maxBatchRecords) break
+        if (records.length + count >= maxBatchRecords) break
         const size = recordBytes(item.records[i]!)
-        if (records.length + sizes.length > 0 && more + size > maxBatchBytes) break
-        sizes.push(size)
+        if (records.length + count > 0 && more + size > maxBatchBytes) break
+        count++
         more += size
       }
-      if (sizes.length === 0 || (whole && item.next + sizes.length < item.records.length)) return false
-      for (let i = 0; i < sizes.length; i++) records.push(item.records[item.next++]!)
+      if (count === 0 || (whole && item.next + count < item.records.length)) return false
+      for (let i = 0; i < count; i++) records.push(item.records[item.next++]!)
       bytes = more
-      parts.set(item.waiter, (parts.get(item.waiter) ?? 0) + sizes.length)
+      parts.set(item.waiter, (parts.get(item.waiter) ?? 0) + count)
       return true
     }
     const unfinished = new Set<string>()
