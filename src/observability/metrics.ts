@@ -50,6 +50,8 @@ export interface Metrics {
   topicHeld: Gauge<'topic' | 'reason'>
   /** Spool writes that failed, by reason (full, io). */
   spoolWriteFailures: Counter<'reason'>
+  /** Connections closed unanswered because http.maxConnections were open. */
+  connectionsRefused: Counter
   schemaRefused: Gauge<'subject'>
   /** Where the spool gauges read from at each scrape. */
   observeSpool(read: () => SpoolReading): void
@@ -160,6 +162,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
         this.reset()
         for (const lane of readSpool().held ?? []) this.set({ topic: lane.topic }, lane.entries)
       },
+    }),
+    connectionsRefused: new Counter({
+      name: 'bridge_http_connections_refused_total',
+      help: 'Connections closed as soon as accepted, unanswered, because http.maxConnections were open: more load than this process takes.',
+      registers,
     }),
     spoolWriteFailures: new Counter({
       name: 'bridge_spool_write_failures_total',
