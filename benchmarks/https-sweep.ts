@@ -3,7 +3,7 @@
 // server with the same certificate; and Kafka's own producer (ProducerPerformance from the stack's jars, acks=all,
 // linger 0) at the same rate, the floor for the tail. Prints numbers; asserts nothing. Needs `make build` and a stack.
 // Usage: npx tsx benchmarks/https-sweep.ts [--rates 200,400,600,800,1000] [--seconds 5] [--key-type ec|rsa]
-//   [--targets bridge,null,kafka] [--generators 1]
+//   [--targets bridge,null,kafka] [--generators 1] [--max-connections N]
 //   --generators: load-generating processes side by side, for a machine with cores to spare (here two made it worse).
 import { execFile, execFileSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
@@ -21,6 +21,7 @@ const { values } = parseArgs({
     'key-type': { type: 'string', default: 'ec' },
     targets: { type: 'string', default: 'bridge,null,kafka' },
     generators: { type: 'string', default: '1' },
+    'max-connections': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 })
@@ -39,17 +40,22 @@ interface Row {
   p50: number
   p99: number
   timedOut: string
+  /** Closed unanswered at once (http.maxConnections), and the slowest such refusal in ms. */
+  refused: string
   other: number
 }
 
 function summary(answers: Answer[]): Row {
   const ok = answers.filter((a) => a.status === 200 || a.status === 202).map((a) => a.ms).sort((a, b) => a - b)
   const timedOut = answers.filter((a) => a.timedOut === true).length
+  const refused = answers.filter((a) => a.refused === true)
+  const share = (n: number): string => `${((100 * n) / answers.length).toFixed(1)} %`
   return {
     p50: quantile(ok, 0.5),
     p99: quantile(ok, 0.99),
-    timedOut: `${((100 * timedOut) / answers.length).toFixed(1)} %`,
-    other: answers.length - ok.length - timedOut,
+    timedOut: share(timedOut),
+    refused: refused.length === 0 ? '' : `; refused ${share(refused.length)} in <${Math.ceil(Math.max(...refused.map((a) => a.ms)))} ms`,
+    other: answers.length - ok.length - timedOut - refused.length,
   }
 }
 
@@ -91,14 +97,14 @@ async function kafkaFloor(): Promise<Map<number, Row>> {
     // "... 12.3 ms avg latency, 80.0 ms max latency, 2 ms 50th, 9 ms 95th, 15 ms 99th, 20 ms 99.9th."
     const last = out.trim().split('\n').at(-1) ?? ''
     const number = (label: string): number => Number(new RegExp(`([\\d.]+) ms ${label}`).exec(last)?.[1] ?? NaN)
-    rows.set(rate, { p50: number('50th'), p99: number('99th'), timedOut: '-', other: 0 })
+    rows.set(rate, { p50: number('50th'), p99: number('99th'), timedOut: '-', refused: '', other: 0 })
   }
   return rows
 }
 
 const results: [string, Map<number, Row>][] = []
 if (targets.has('bridge')) {
-  const bridge = startBridge({ dir, port: 18080, tls })
+  const bridge = startBridge({ dir, port: 18080, tls, http: values['max-connections'] === undefined ? {} : { maxConnections: Number(values['max-connections']) } })
   try {
     await waitListening(bridge)
     results.push(['bridge', await sweep(bridge)])
@@ -122,7 +128,7 @@ console.log(`${'rate/s'.padEnd(8)}${results.map(([name]) => name.padStart(34)).j
 for (const rate of rates) {
   const cells = results.map(([, rows]) => {
     const r = rows.get(rate)!
-    return `${r.p50.toFixed(1)} / ${r.p99.toFixed(1)}; ${r.timedOut}${r.other > 0 ? ` (+${r.other} errors)` : ''}`.padStart(34)
+    return `${r.p50.toFixed(1)} / ${r.p99.toFixed(1)}; ${r.timedOut}${r.refused}${r.other > 0 ? ` (+${r.other} errors)` : ''}`.padStart(34)
   })
   console.log(`${String(rate).padEnd(8)}${cells.join('')}`)
 }

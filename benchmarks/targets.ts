@@ -32,6 +32,8 @@ export interface BridgeSettings {
   tls?: Tls | undefined
   /** kafka.* keys beyond the brokers (lingerMs, …). */
   kafka?: Record<string, unknown>
+  /** http.* keys beyond host, port and tls (maxConnections, processes, …). */
+  http?: Record<string, unknown>
   /** Node flags, e.g. --cpu-prof. */
   flags?: string[]
   /** log.level; default warn. Its lines go to /dev/null, as a service manager's pipe would take them. */
@@ -47,7 +49,7 @@ export function startBridge(settings: BridgeSettings): Target {
   writeFileSync(
     config,
     JSON.stringify({
-      http: { host: '127.0.0.1', port: settings.port, ...(tls === undefined ? {} : { tls: { certFile: tls.certFile, keyFile: tls.keyFile } }) },
+      http: { host: '127.0.0.1', port: settings.port, ...settings.http, ...(tls === undefined ? {} : { tls: { certFile: tls.certFile, keyFile: tls.keyFile } }) },
       kafka: { brokers: [BROKERS], ...settings.kafka },
       schemaRegistry: { url: REGISTRY },
       topicPrefix: `bench-${randomUUID().slice(0, 8)}.`,
