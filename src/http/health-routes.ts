@@ -5,7 +5,7 @@ import type { Readiness } from '../readiness.js'
 
 export type { Readiness } from '../readiness.js'
 
-export function registerHealthRoutes(app: FastifyInstance, deps: { metrics: Metrics; readiness: () => Promise<Readiness> }): void {
+export function registerHealthRoutes(app: FastifyInstance, deps: { metrics: Metrics; readiness: () => Promise<Readiness>; metricsText?: (() => Promise<string>) | undefined }): void {
   app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }))
 
   app.get('/readyz', { logLevel: 'warn' }, async (_request, reply) => {
@@ -14,7 +14,7 @@ export function registerHealthRoutes(app: FastifyInstance, deps: { metrics: Metr
   })
 
   app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => {
-    const text = await deps.metrics.registry.metrics()
+    const text = await (deps.metricsText ?? (() => deps.metrics.registry.metrics()))()
     return reply.header('content-type', deps.metrics.registry.contentType).send(text)
   })
 }

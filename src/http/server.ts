@@ -22,6 +22,8 @@ export interface HttpDeps {
   metrics: Metrics
   pipeline: Pipeline
   readiness: () => Promise<Readiness>
+  /** The /metrics text (default: this process's registry; a cluster's worker asks the primary for every process's). */
+  metricsText?: (() => Promise<string>) | undefined
   /** One route /v1/{type}/{source} per sender type (default: the types of the configured sources). */
   senderTypes?: readonly string[]
   /** Who may post where (default: the config's sources, fixed); a reload replaces the sources of the one given. */
