@@ -1,7 +1,11 @@
-// `hotel-kafka-bridge serve`: start-up order, listening, and the SIGTERM drain.
+// `hotel-kafka-bridge serve`: start-up order, listening, and the SIGTERM drain; one process, or a cluster's primary.
+import cluster from 'node:cluster'
 import { buildApp } from '../app.js'
+import { startCluster } from '../cluster/primary.js'
+import { runWorker } from '../cluster/worker.js'
+import type { BridgeConfig } from '../config/schema.js'
 import { loadConfig } from '../config/load.js'
-import { BridgeError, ErrorCodes } from '../errors.js'
+import { BridgeError, ErrorCodes, isBridgeError } from '../errors.js'
 import { createLogger, type Logger } from '../observability/logger.js'
 import { createReloader, type Reloader } from '../reload/reloader.js'
 import { passedSocket } from './listen-socket.js'
@@ -23,19 +27,18 @@ function listenFailed(error: unknown, host: string, port: number): BridgeError {
   return new BridgeError(ErrorCodes.LISTEN_FAILED, `cannot listen on ${where}: ${LISTEN_PROBLEMS[code] ?? (error as Error).message}`, { cause: error })
 }
 
-export async function serve(configFile: string | undefined, env: NodeJS.ProcessEnv): Promise<void> {
-  const { config, file, overrides } = loadConfig(configFile, env)
-  const logger = createLogger(config.log.level)
-  logger.info(
-    { config: file ?? '(none)', env: overrides.map((o) => o.variable), sources: config.sources.map((s) => `${s.type}/${s.id}`) },
-    'configuration loaded',
-  )
-  if (config.sources.length === 0) logger.warn('no sources are configured: every POST will be answered 404')
+/** A bridge that serves: what a reload and SIGTERM act on, whether one process or a cluster. */
+interface Serving {
+  reconfigure(next: BridgeConfig): Promise<void>
+  /** Resolves with the entries left in the spool. */
+  close(): Promise<{ left: number }>
+  metrics: Parameters<typeof createReloader>[0]['metrics']
+}
 
+/** One process: the spool first (its lock says whether another bridge uses the folder), then the port, then Kafka. */
+async function serveAlone(config: BridgeConfig, logger: Logger, env: NodeJS.ProcessEnv): Promise<Serving> {
   const app = buildApp(config, { logger })
-  let closing = false
-  // The spool first (its lock says whether another bridge uses the folder), then the port, then Kafka and the
-  // registry in the background: a start that cannot serve fails before it touches Kafka.
+  // A start that cannot serve fails before it touches Kafka.
   await app.open()
   const { host, port } = config.http
   const fd = passedSocket(env, process.pid)
@@ -50,6 +53,34 @@ export async function serve(configFile: string | undefined, env: NodeJS.ProcessE
   delete env['LISTEN_PID']
   await app.start()
   logger.info(fd === undefined ? { host, port, spool: config.spool.dir } : { socket: `fd ${fd} (passed by systemd)`, address: app.http.server.address(), spool: config.spool.dir }, 'listening')
+  return { reconfigure: (next) => app.reconfigure(next), close: () => app.close(), metrics: app.metrics }
+}
+
+/** http.processes > 1: this process holds the spool and Kafka; its workers listen on the shared port. */
+async function serveCluster(config: BridgeConfig, logger: Logger, env: NodeJS.ProcessEnv): Promise<Serving> {
+  if (passedSocket(env, process.pid) !== undefined) {
+    throw new BridgeError(ErrorCodes.CONFIG_INVALID, 'http.processes > 1 cannot serve a socket passed by systemd: set http.processes to 1, or start the bridge without socket activation')
+  }
+  const { host, port } = config.http
+  const running = await startCluster(config, logger, { host, port }).catch((error: unknown) => {
+    throw isBridgeError(error) ? error : listenFailed(error, host, port)
+  })
+  logger.info({ host, port, processes: config.http.processes, spool: config.spool.dir }, 'listening')
+  return { reconfigure: (next) => running.reconfigure(next), close: () => running.close(), metrics: running.core.metrics }
+}
+
+export async function serve(configFile: string | undefined, env: NodeJS.ProcessEnv): Promise<void> {
+  if (cluster.isWorker) return runWorker()
+  const { config, file, overrides } = loadConfig(configFile, env)
+  const logger = createLogger(config.log.level)
+  logger.info(
+    { config: file ?? '(none)', env: overrides.map((o) => o.variable), sources: config.sources.map((s) => `${s.type}/${s.id}`) },
+    'configuration loaded',
+  )
+  if (config.sources.length === 0) logger.warn('no sources are configured: every POST will be answered 404')
+
+  const bridge = config.http.processes > 1 ? await serveCluster(config, logger, env) : await serveAlone(config, logger, env)
+  let closing = false
 
   const shutdown = (signal: string): void => {
     if (closing) return
@@ -61,7 +92,7 @@ export async function serve(configFile: string | undefined, env: NodeJS.ProcessE
       process.exit(1)
     }, limitMs)
     force.unref()
-    app.close().then(
+    bridge.close().then(
       ({ left }) => {
         if (left === 0) logger.info('stopped cleanly: the spool is empty')
         else logger.warn({ entries: left, spool: config.spool.dir }, 'stopped with entries left in the spool (Kafka did not answer, the grace period ran out, or their topic is held): they are replayed when a bridge starts on this folder')
@@ -73,7 +104,7 @@ export async function serve(configFile: string | undefined, env: NodeJS.ProcessE
       },
     )
   }
-  const reloader = createReloader({ load: () => loadConfig(configFile, env).config, apply: (next) => app.reconfigure(next), initial: config, logger, metrics: app.metrics })
+  const reloader = createReloader({ load: () => loadConfig(configFile, env).config, apply: (next) => bridge.reconfigure(next), initial: config, logger, metrics: bridge.metrics })
   const watching = followFiles(reloader, file, logger)
   process.on('SIGHUP', () => void reloader.reload('SIGHUP').then(watching.update))
   process.on('SIGTERM', () => shutdown('SIGTERM'))

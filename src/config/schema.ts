@@ -98,6 +98,11 @@ const settings = {
        */
       maxConnections: z.int().min(1).default(256),
       /**
+       * Processes serving HTTP (TLS, parsing, Avro encoding) on the one port; with more than 1, a primary process
+       * holds the Kafka producer and the spool for them all. Set it to the host's cores for DV2000 over HTTPS.
+       */
+      processes: z.int().min(1).max(64).default(1),
+      /**
        * Whose X-Forwarded-For to believe for the allow-lists: false (nobody: the peer is the client), the number
        * of proxies in front of the bridge, or their addresses/CIDRs. `true` would believe every hop.
        */
