@@ -16,6 +16,8 @@ import type { ListenOn } from './worker.js'
 
 /** A worker that died is replaced after this pause: a worker that cannot start must not spin. */
 const RESTART_PAUSE_MS = 1_000
+/** How long a failed start waits for the other workers to leave. */
+const WORKER_EXIT_MS = 2_000
 
 export interface Cluster {
   core: Core
@@ -30,6 +32,8 @@ type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>
 interface Running {
   worker: Worker
   channel: Channel
+  /** Messages sent to a worker before it says it listens for them are lost: `booting` until then, then sent `start`. */
+  phase: 'booting' | 'started'
 }
 
 /** Resolves once the worker has exited: it leaves when its channel closes (worker.ts). */
@@ -56,13 +60,25 @@ export async function startCluster(config: BridgeConfig, logger: Logger, listen:
   let live = config
   let stopping = false
   const running = new Set<Running>()
+  const started = (): Running[] => [...running].filter((entry) => entry.phase === 'started')
 
   const metricsText = async (): Promise<string> => {
-    const parts = await Promise.all([...running].map(({ channel }) => channel.call<MetricsJson>('metricsJson').catch((): MetricsJson => [])))
+    const parts = await Promise.all(started().map(({ channel }) => channel.call<MetricsJson>('metricsJson').catch((): MetricsJson => [])))
     return AggregatorRegistry.aggregate([await core.metrics.registry.getMetricsAsJSON(), ...parts]).metrics()
   }
 
-  function fork(): Promise<void> {
+  /** A worker in place of one that died; one that cannot start is stopped, and so replaced again after the pause. */
+  function replace(): void {
+    if (stopping) return
+    const { worker, started } = fork()
+    started.catch((error: unknown) => {
+      logger.error({ err: error }, 'a replacement worker could not start')
+      worker.kill()
+    })
+  }
+
+  /** Forks a worker; `started` resolves once it listens with the running config. */
+  function fork(): Running & { started: Promise<void> } {
     const worker = cluster.fork()
     let ready: () => void = () => {}
     const listening = new Promise<void>((resolve) => (ready = resolve))
@@ -74,7 +90,7 @@ export async function startCluster(config: BridgeConfig, logger: Logger, listen:
       metrics: metricsText,
       heard: (sourceId: string) => core.heard(sourceId),
     })
-    const entry = { worker, channel }
+    const entry: Running = { worker, channel, phase: 'booting' }
     running.add(entry)
     // An answer to a worker that has just died has nowhere to go.
     worker.on('error', () => {})
@@ -83,16 +99,21 @@ export async function startCluster(config: BridgeConfig, logger: Logger, listen:
       channel.close('the worker stopped')
       if (stopping) return
       logger.error({ worker: worker.id, code, signal }, 'a worker stopped unexpectedly: starting another (its unanswered requests were not acknowledged)')
-      setTimeout(() => void fork().catch((error: unknown) => logger.error({ err: error }, 'a replacement worker could not start')), RESTART_PAUSE_MS).unref()
+      setTimeout(replace, RESTART_PAUSE_MS).unref()
     })
-    return listening.then(() => channel.call<void>('start', live, listen))
+    const started = listening.then(() => {
+      entry.phase = 'started'
+      return channel.call<void>('start', live, listen)
+    })
+    return Object.assign(entry, { started })
   }
 
   try {
-    await Promise.all(Array.from({ length: config.http.processes }, fork))
+    await Promise.all(Array.from({ length: config.http.processes }, () => fork().started))
   } catch (error) {
+    // The others are let go before the primary exits: a worker still asking it for the port would fail noisily.
     stopping = true
-    for (const { worker } of running) worker.kill()
+    await waitAtMost(Promise.all([...running].map(({ worker }) => disconnected(worker))), WORKER_EXIT_MS)
     throw error
   }
   await core.start()
@@ -103,13 +124,15 @@ export async function startCluster(config: BridgeConfig, logger: Logger, listen:
       if (next.http.tls !== undefined) httpsCertificate(next.http.tls)
       await core.prepareReload(next)
       live = next
-      await Promise.all([...running].map(({ channel }) => channel.call('reconfigure', next)))
+      // A worker still booting takes `live` when it starts.
+      await Promise.all(started().map(({ channel }) => channel.call('reconfigure', next)))
       core.reloaded(next)
     },
     async close() {
       const until = performance.now() + config.shutdownGraceMs
       stopping = true
-      const answered = await Promise.all([...running].map(({ channel }) => channel.call<boolean>('stop', Math.max(0, until - performance.now())).catch(() => false)))
+      for (const { worker, phase } of running) if (phase === 'booting') worker.process.kill('SIGKILL')
+      const answered = await Promise.all(started().map(({ channel }) => channel.call<boolean>('stop', Math.max(0, until - performance.now())).catch(() => false)))
       if (answered.includes(false)) logger.warn({ graceMs: config.shutdownGraceMs }, 'requests still in flight when the grace period ended are answered 503')
       await waitAtMost(Promise.all([...running].map(({ worker }) => disconnected(worker))), Math.max(0, until - performance.now()))
       // A worker that did not leave by the deadline has nothing in flight the primary will answer any more.

@@ -62,10 +62,14 @@ export function runWorker(): void {
 
   // Its channel closed: the primary stopped it (after `stop`), or the primary is gone.
   process.on('disconnect', () => process.exit(0))
+  // An answer to a primary that has just gone has nowhere to go; the disconnect ends this worker.
+  process.on('error', () => {})
   channel.note('ready')
   // The primary stops the workers; a signal sent to the whole process group must not stop one under it.
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => {})
   process.on('uncaughtException', (error) => {
+    // The primary is gone (its start failed, or it was killed): nothing to report to.
+    if (!process.connected) process.exit(0)
     logger?.fatal({ err: error }, 'uncaught exception in a worker: it exits and the primary starts another')
     process.exit(1)
   })

@@ -3,12 +3,11 @@
 // stream of Connection: close events runs across the restart: no connection error, every answer 2xx, all on Kafka in order.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { request } from 'node:http'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { childSetup, freePort } from './support/child-bridge.js'
-import { event, expectDeliveredInOrder, STREAM_SECRET, type Sent } from './support/stream.js'
+import { expectDeliveredInOrder, postOnNewConnection, STREAM_SECRET, type Sent } from './support/stream.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const ACTIVATE = '/usr/bin/systemd-socket-activate'
@@ -28,24 +27,6 @@ afterEach(async () => {
     await new Promise((resolve) => activator!.once('exit', resolve))
   }
 })
-
-/** One event on a connection of its own, as DV2000 sends it; status 0 with the error when the connection failed. */
-function postOnNewConnection(port: number, room: string, seq: number): Promise<Sent> {
-  return new Promise((resolve) => {
-    const body = event(room, seq)
-    const req = request(
-      { host: '127.0.0.1', port, method: 'POST', path: `/v1/dv2000/front-desk?token=${STREAM_SECRET}`, agent: false, headers: { 'content-type': 'application/json', connection: 'close', 'content-length': Buffer.byteLength(body) } },
-      (res) => {
-        let text = ''
-        res.setEncoding('utf8')
-        res.on('data', (chunk: string) => (text += chunk))
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, eventId: (JSON.parse(text) as { event_id?: string }).event_id }))
-      },
-    )
-    req.on('error', (error) => resolve({ status: 0, error: `${error.message} (${(error as NodeJS.ErrnoException).code ?? ''})` }))
-    req.end(body)
-  })
-}
 
 const pidOf = (file: string): number | undefined => (existsSync(file) && readFileSync(file, 'utf8').trim() !== '' ? Number(readFileSync(file, 'utf8').trim()) : undefined)
 

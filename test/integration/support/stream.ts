@@ -1,4 +1,5 @@
 // A steady stream of DV2000 events through a bridge, and the checks every failure test makes on what reached Kafka.
+import { request } from 'node:http'
 import { get as httpsGet } from 'node:https'
 import { expect } from 'vitest'
 import { consume, type ConsumedRecord } from './kafka.js'
@@ -24,6 +25,24 @@ export interface Sent {
   eventId?: string
   /** Why no answer came (status 0). */
   error?: string
+}
+
+/** One event on a connection of its own, as DV2000 sends it; status 0 with the error when the connection failed. */
+export function postOnNewConnection(port: number, room: string, seq: number, secret = STREAM_SECRET): Promise<Sent> {
+  return new Promise((resolve) => {
+    const body = event(room, seq)
+    const req = request(
+      { host: '127.0.0.1', port, method: 'POST', path: `/v1/dv2000/front-desk?token=${secret}`, agent: false, headers: { 'content-type': 'application/json', connection: 'close', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        let text = ''
+        res.setEncoding('utf8')
+        res.on('data', (chunk: string) => (text += chunk))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, eventId: (JSON.parse(text) as { event_id?: string }).event_id }))
+      },
+    )
+    req.on('error', (error) => resolve({ status: 0, error: `${error.message} (${(error as NodeJS.ErrnoException).code ?? ''})` }))
+    req.end(body)
+  })
 }
 
 export async function send(url: string, room: string, seq: number, padding = 0): Promise<Sent> {
