@@ -4,7 +4,8 @@
 // so the load generator's own limits do not enter it; the bridge's own work is the difference. Medians of --rounds.
 // Prints numbers; asserts nothing. Needs `make build` and a running stack (make stack-up).
 // Usage: npx tsx benchmarks/cpu-per-event.ts [--rate 500] [--events 5000] [--rounds 3] [--modes keep-alive,close,https]
-//   [--key-type ec|rsa] [--linger MS] [--busy-linger MS] [--log-level info] [--profile]
+//   [--key-type ec|rsa] [--linger MS] [--busy-linger MS] [--log-level info] [--processes N] [--profile]
+//   --processes: the bridge's http.processes (its CPU is then its whole process tree's).
 //   --log-level: the bridge's (default info, the config's default: a line per request); --profile: each mode once
 //   more with the bridge under --cpu-prof, printing where its time goes.
 import http from 'node:http'
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     linger: { type: 'string' },
     'busy-linger': { type: 'string' },
     'log-level': { type: 'string', default: 'info' },
+    processes: { type: 'string', default: '1' },
     profile: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
@@ -76,7 +78,7 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 
 async function startTargets(mode: Mode, flags: string[] = []): Promise<{ bridge: Target; nullServer: Target }> {
   const serverTls: Tls | undefined = mode === 'https' ? tls : undefined
-  const bridge = startBridge({ dir, port: 18080, tls: serverTls, kafka, flags, logLevel: values['log-level'] })
+  const bridge = startBridge({ dir, port: 18080, tls: serverTls, kafka, http: { processes: Number(values.processes) }, flags, logLevel: values['log-level'] })
   const nullServer = startNullServer(18081, serverTls)
   await Promise.all([waitListening(bridge), waitListening(nullServer)])
   return { bridge, nullServer }
@@ -104,7 +106,7 @@ for (const mode of modes) {
 
 const label: Record<Mode, string> = { 'keep-alive': 'keep-alive', close: 'Connection: close', https: `HTTPS, new connection per event (${tls.keyType === 'ec' ? 'ECDSA P-256' : 'RSA 2048'})` }
 const cell = (xs: number[]): string => `${median(xs).toFixed(3)} (${xs.map((x) => x.toFixed(2)).join(', ')})`
-console.log(`node ${process.version}; CPU ms per event at ${rate}/s over ${events} events, median of ${rounds} rounds (each round's in brackets); kafka.lingerMs ${values.linger ?? 'default'}, busyLingerMs ${values['busy-linger'] ?? 'default'}; log.level ${values['log-level']}`)
+console.log(`node ${process.version}; CPU ms per event at ${rate}/s over ${events} events, median of ${rounds} rounds (each round's in brackets); kafka.lingerMs ${values.linger ?? 'default'}, busyLingerMs ${values['busy-linger'] ?? 'default'}; log.level ${values['log-level']}; bridge http.processes ${values.processes}`)
 console.log(`${'mode'.padEnd(48)}${'bridge'.padStart(26)}${'null fastify'.padStart(26)}${'own work'.padStart(10)}  records/call  failed`)
 for (const [mode, row] of results) {
   console.log(`${label[mode].padEnd(48)}${cell(row.bridge).padStart(26)}${cell(row.null).padStart(26)}${(median(row.bridge) - median(row.null)).toFixed(3).padStart(10)}  ${median(row.perCall).toFixed(2).padStart(12)}  ${row.failed}`)

@@ -3,7 +3,8 @@
 // server with the same certificate; and Kafka's own producer (ProducerPerformance from the stack's jars, acks=all,
 // linger 0) at the same rate, the floor for the tail. Prints numbers; asserts nothing. Needs `make build` and a stack.
 // Usage: npx tsx benchmarks/https-sweep.ts [--rates 200,400,600,800,1000] [--seconds 5] [--key-type ec|rsa]
-//   [--targets bridge,null,kafka] [--generators 1] [--max-connections N]
+//   [--targets bridge,null,kafka] [--generators 1] [--generator go|node] [--max-connections N] [--processes N]
+//   --generator: go (benchmarks/loadgen, built into .cache/; 1.0 ms of CPU per HTTPS event here) or node (1.8 ms).
 //   --generators: load-generating processes side by side, for a machine with cores to spare (here two made it worse).
 import { execFile, execFileSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
@@ -22,11 +23,13 @@ const { values } = parseArgs({
     targets: { type: 'string', default: 'bridge,null,kafka' },
     generators: { type: 'string', default: '1' },
     'max-connections': { type: 'string' },
+    processes: { type: 'string', default: '1' },
+    generator: { type: 'string', default: 'go' },
     help: { type: 'boolean', short: 'h' },
   },
 })
 if (values.help) {
-  process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(0, 7).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n')
+  process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(0, 8).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n')
   process.exit(0)
 }
 const rates = values.rates.split(',').map(Number)
@@ -35,6 +38,14 @@ const targets = new Set(values.targets.split(','))
 const dir = mkdtempSync(join(tmpdir(), 'bridge-sweep-'))
 const tls = makeCertificate(dir, values['key-type'] === 'rsa' ? 'rsa' : 'ec')
 const TIMEOUT_MS = 10_000
+/** The Go load generator, built once into .cache/ (its own build cache makes a rebuild instant). */
+const loadGenerator = values.generator === 'node' ? 'node' : buildGoGenerator()
+
+function buildGoGenerator(): string {
+  const out = '.cache/loadgen'
+  execFileSync('go', ['build', '-o', out, 'benchmarks/loadgen/main.go'], { stdio: 'inherit' })
+  return out
+}
 
 interface Row {
   p50: number
@@ -63,9 +74,10 @@ function summary(answers: Answer[]): Row {
 async function load(target: Target, rate: number, count: number): Promise<Answer[]> {
   const generators = Number(values.generators)
   const runs = Array.from({ length: generators }, (_, g) => {
-    const args = ['--import', 'tsx', 'benchmarks/load-generator.ts', String(target.port), tls.certFile, String(rate / generators), String(Math.floor(count / generators)), String(g * count), String(TIMEOUT_MS)]
+    const args = [String(target.port), tls.certFile, String(Math.round(rate / generators)), String(Math.floor(count / generators)), String(g * count), String(TIMEOUT_MS)]
+    const [command, commandArgs] = loadGenerator === 'node' ? [process.execPath, ['--import', 'tsx', 'benchmarks/load-generator.ts', ...args]] : [loadGenerator, args]
     return new Promise<Answer[]>((resolve, reject) => {
-      execFile(process.execPath, args, { maxBuffer: 64 << 20 }, (error, stdout) => (error === null ? resolve(JSON.parse(stdout) as Answer[]) : reject(error)))
+      execFile(command, commandArgs, { maxBuffer: 64 << 20 }, (error, stdout) => (error === null ? resolve(JSON.parse(stdout) as Answer[]) : reject(error)))
     })
   })
   return (await Promise.all(runs)).flat()
@@ -104,7 +116,7 @@ async function kafkaFloor(): Promise<Map<number, Row>> {
 
 const results: [string, Map<number, Row>][] = []
 if (targets.has('bridge')) {
-  const bridge = startBridge({ dir, port: 18080, tls, http: values['max-connections'] === undefined ? {} : { maxConnections: Number(values['max-connections']) } })
+  const bridge = startBridge({ dir, port: 18080, tls, http: { processes: Number(values.processes), ...(values['max-connections'] === undefined ? {} : { maxConnections: Number(values['max-connections']) }) } })
   try {
     await waitListening(bridge)
     results.push(['bridge', await sweep(bridge)])
@@ -123,7 +135,7 @@ if (targets.has('null')) {
 }
 if (targets.has('kafka')) results.push(['Kafka ProducerPerformance', await kafkaFloor()])
 
-console.log(`node ${process.version}; HTTPS (${tls.keyType === 'ec' ? 'ECDSA P-256' : 'RSA 2048'}), a new connection per event, ${seconds} s per rate, ${values.generators} load processes; p50 / p99 ms, share not answered in ${TIMEOUT_MS / 1000} s`)
+console.log(`node ${process.version}; HTTPS (${tls.keyType === 'ec' ? 'ECDSA P-256' : 'RSA 2048'}), a new connection per event, ${seconds} s per rate, ${values.generators} ${values.generator} load processes, bridge http.processes ${values.processes}; p50 / p99 ms, share not answered in ${TIMEOUT_MS / 1000} s`)
 console.log(`${'rate/s'.padEnd(8)}${results.map(([name]) => name.padStart(34)).join('')}`)
 for (const rate of rates) {
   const cells = results.map(([, rows]) => {

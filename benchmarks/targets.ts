@@ -106,11 +106,17 @@ export async function stop(target: Target): Promise<void> {
 const TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim())
 
 /** User plus system CPU time the process has used, in ms (from /proc, in clock ticks). */
+/** utime + stime of `pid` and its live descendants (a bridge's cluster workers), ms. */
 export function cpuMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MS
+  return (Number(fields[11]) + Number(fields[12])) * TICK_MS + childrenOf(pid).reduce((sum, child) => sum + cpuMs(child), 0)
+}
+
+function childrenOf(pid: number): number[] {
+  const list = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim()
+  return list === '' ? [] : list.split(' ').map(Number)
 }
 
 /** The bridge's produce calls so far (its /metrics); NaN for the null server. */

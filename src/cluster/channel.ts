@@ -58,8 +58,16 @@ function received(error: SentError): Error {
   return Object.assign(new Error(error.message), error.systemCode === undefined ? {} : { code: error.systemCode })
 }
 
-function isMessage(message: unknown): message is CallMessage | ReplyMessage | NoteMessage {
-  return typeof message === 'object' && message !== null && 'rpc' in message
+type Message = CallMessage | ReplyMessage | NoteMessage
+
+/** What crosses: the messages one turn of the event loop sent, together (a process woken per message costs ~70 µs here). */
+interface Batch {
+  rpc: 'batch'
+  messages: Message[]
+}
+
+function isBatch(message: unknown): message is Batch {
+  return typeof message === 'object' && message !== null && (message as { rpc?: unknown }).rpc === 'batch'
 }
 
 export function openChannel(port: Port, handlers: Record<string, Handler>): Channel {
@@ -73,14 +81,23 @@ export function openChannel(port: Port, handlers: Record<string, Handler>): Chan
     return Promise.resolve().then(() => (handler as (...a: unknown[]) => unknown)(...args))
   }
 
-  port.on('message', (message) => {
-    if (!isMessage(message)) return
+  let queued: Message[] = []
+  const flush = (): void => {
+    const messages = queued
+    queued = []
+    port.send({ rpc: 'batch', messages } satisfies Batch)
+  }
+  const send = (message: Message): void => {
+    if (queued.push(message) === 1) setImmediate(flush)
+  }
+
+  const receive = (message: Message): void => {
     if (message.rpc === 'note') return void run(message.method, message.args).catch(() => {})
     if (message.rpc === 'call') {
       const { id } = message
       run(message.method, message.args).then(
-        (value) => port.send({ rpc: 'reply', id, value } satisfies ReplyMessage),
-        (error: unknown) => port.send({ rpc: 'reply', id, error: sendable(error) } satisfies ReplyMessage),
+        (value) => send({ rpc: 'reply', id, value }),
+        (error: unknown) => send({ rpc: 'reply', id, error: sendable(error) }),
       )
       return
     }
@@ -89,6 +106,9 @@ export function openChannel(port: Port, handlers: Record<string, Handler>): Chan
     waiting.delete(message.id)
     if (message.error === undefined) call.resolve(message.value)
     else call.reject(received(message.error))
+  }
+  port.on('message', (message) => {
+    if (isBatch(message)) for (const one of message.messages) receive(one)
   })
 
   return {
@@ -97,11 +117,11 @@ export function openChannel(port: Port, handlers: Record<string, Handler>): Chan
       const id = nextId++
       return new Promise<T>((resolve, reject) => {
         waiting.set(id, { resolve: resolve as (value: unknown) => void, reject })
-        port.send({ rpc: 'call', id, method, args } satisfies CallMessage)
+        send({ rpc: 'call', id, method, args })
       })
     },
     note(method, ...args) {
-      if (closed === undefined) port.send({ rpc: 'note', method, args } satisfies NoteMessage)
+      if (closed === undefined) send({ rpc: 'note', method, args })
     },
     close(reason) {
       closed = reason
