@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Kafka, logLevel } from 'kafkajs'
 import { quantile, type Answer } from './common.js'
-import { BROKERS, makeCertificate, startBridge, startNullServer, stop, waitListening, type Target } from './targets.js'
+import { BROKERS, goLoadGenerator, loadFromGo, makeCertificate, startBridge, startNullServer, stop, waitListening, type Target } from './targets.js'
 
 const { values } = parseArgs({
   options: {
@@ -38,14 +38,7 @@ const targets = new Set(values.targets.split(','))
 const dir = mkdtempSync(join(tmpdir(), 'bridge-sweep-'))
 const tls = makeCertificate(dir, values['key-type'] === 'rsa' ? 'rsa' : 'ec')
 const TIMEOUT_MS = 10_000
-/** The Go load generator, built once into .cache/ (its own build cache makes a rebuild instant). */
-const loadGenerator = values.generator === 'node' ? 'node' : buildGoGenerator()
-
-function buildGoGenerator(): string {
-  const out = '.cache/loadgen'
-  execFileSync('go', ['build', '-o', out, 'benchmarks/loadgen/main.go'], { stdio: 'inherit' })
-  return out
-}
+const loadGenerator = values.generator === 'node' ? 'node' : goLoadGenerator()
 
 interface Row {
   p50: number
@@ -74,10 +67,10 @@ function summary(answers: Answer[]): Row {
 async function load(target: Target, rate: number, count: number): Promise<Answer[]> {
   const generators = Number(values.generators)
   const runs = Array.from({ length: generators }, (_, g) => {
-    const args = [String(target.port), tls.certFile, String(Math.round(rate / generators)), String(Math.floor(count / generators)), String(g * count), String(TIMEOUT_MS)]
-    const [command, commandArgs] = loadGenerator === 'node' ? [process.execPath, ['--import', 'tsx', 'benchmarks/load-generator.ts', ...args]] : [loadGenerator, args]
+    if (loadGenerator !== 'node') return loadFromGo(loadGenerator, target, rate / generators, Math.floor(count / generators), { first: g * count, timeoutMs: TIMEOUT_MS })
+    const args = ['--import', 'tsx', 'benchmarks/load-generator.ts', String(target.port), tls.certFile, String(rate / generators), String(Math.floor(count / generators)), String(g * count), String(TIMEOUT_MS)]
     return new Promise<Answer[]>((resolve, reject) => {
-      execFile(command, commandArgs, { maxBuffer: 64 << 20 }, (error, stdout) => (error === null ? resolve(JSON.parse(stdout) as Answer[]) : reject(error)))
+      execFile(process.execPath, args, { maxBuffer: 64 << 20 }, (error, stdout) => (error === null ? resolve(JSON.parse(stdout) as Answer[]) : reject(error)))
     })
   })
   return (await Promise.all(runs)).flat()

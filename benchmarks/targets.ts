@@ -1,8 +1,9 @@
 // The processes a benchmark measures: a bridge (dist/) or the null fastify server, over HTTP or HTTPS, and their CPU time.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import type { Answer } from './common.js'
 
 export interface Tls {
   certFile: string
@@ -36,6 +37,8 @@ export interface BridgeSettings {
   http?: Record<string, unknown>
   /** Node flags, e.g. --cpu-prof. */
   flags?: string[]
+  /** CPUs the bridge may run on (taskset -c), e.g. "1": its own core, away from the load and Kafka. */
+  cpus?: string
   /** log.level; default warn. Its lines go to /dev/null, as a service manager's pipe would take them. */
   logLevel?: string
 }
@@ -59,7 +62,10 @@ export function startBridge(settings: BridgeSettings): Target {
     }),
   )
   const stdout = settings.logLevel === undefined ? 'inherit' : 'ignore'
-  const child = spawn(process.execPath, [...(settings.flags ?? []), 'dist/main.js', 'serve', '--config', config], { stdio: ['ignore', stdout, 'inherit'] })
+  const command = [process.execPath, ...(settings.flags ?? []), 'dist/main.js', 'serve', '--config', config]
+  // taskset execs node in its own process: the pid stays the bridge's.
+  const [file, ...args] = settings.cpus === undefined ? command : ['taskset', '-c', settings.cpus, ...command]
+  const child = spawn(file!, args, { stdio: ['ignore', stdout, 'inherit'] })
   return { name: 'bridge', port: settings.port, tls, process: child }
 }
 
@@ -124,4 +130,23 @@ export async function produceCalls(target: Target): Promise<number> {
   if (target.name !== 'bridge') return NaN
   const { body } = await probe(`${target.tls === undefined ? 'http' : 'https'}://127.0.0.1:${target.port}/metrics`, target.tls)
   return Number(/^bridge_produce_calls_total\{result="ok"\} (\d+)/m.exec(body)?.[1] ?? NaN)
+}
+
+/** The Go load generator (benchmarks/loadgen), built once into .cache/ (Go's build cache makes a rebuild instant). */
+export function goLoadGenerator(): string {
+  const out = '.cache/loadgen'
+  execFileSync('go', ['build', '-o', out, 'benchmarks/loadgen/main.go'], { stdio: 'inherit' })
+  return out
+}
+
+/**
+ * `count` events to `target` at `rate`, a new connection each (HTTPS when the target has a certificate), from the Go
+ * generator, on `cpus` when given (taskset -c); each answer, refusal or time-out.
+ */
+export function loadFromGo(generator: string, target: Target, rate: number, count: number, options: { first?: number; timeoutMs: number; cpus?: string }): Promise<Answer[]> {
+  const args = [String(target.port), target.tls?.certFile ?? '-', String(Math.round(rate)), String(count), String(options.first ?? 0), String(options.timeoutMs)]
+  const [file, fileArgs] = options.cpus === undefined ? [generator, args] : ['taskset', ['-c', options.cpus, generator, ...args]]
+  return new Promise((resolve, reject) => {
+    execFile(file, fileArgs, { maxBuffer: 64 << 20 }, (error, stdout) => (error === null ? resolve(JSON.parse(stdout) as Answer[]) : reject(error)))
+  })
 }

@@ -4,6 +4,7 @@
 // the two cores the servers under test need; Go's costs a fraction of that.
 //
 // Usage: go run benchmarks/loadgen/main.go PORT CA_FILE RATE COUNT FIRST_INDEX TIMEOUT_MS
+// CA_FILE "-": plain HTTP, still a new connection per event (Connection: close).
 package main
 
 import (
@@ -49,20 +50,24 @@ func main() {
 		os.Exit(2)
 	}
 	port, rate, count, first, timeoutMs := argument(1), argument(3), argument(4), argument(5), argument(6)
-	pem, err := os.ReadFile(os.Args[2])
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
+	scheme, tlsConfig := "http", (*tls.Config)(nil)
+	if os.Args[2] != "-" {
+		pem, err := os.ReadFile(os.Args[2])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		roots := x509.NewCertPool()
+		roots.AppendCertsFromPEM(pem)
+		scheme, tlsConfig = "https", &tls.Config{RootCAs: roots}
 	}
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(pem)
 	timeout := time.Duration(timeoutMs) * time.Millisecond
 	client := &http.Client{
 		Timeout: timeout,
 		// No keep-alive and no session cache: every event pays a full handshake, as DV2000's do.
-		Transport: &http.Transport{DisableKeepAlives: true, TLSClientConfig: &tls.Config{RootCAs: roots}, MaxConnsPerHost: 0},
+		Transport: &http.Transport{DisableKeepAlives: true, TLSClientConfig: tlsConfig},
 	}
-	url := fmt.Sprintf("https://127.0.0.1:%d/v1/dv2000/bench?token=bench-secret-1", port)
+	url := fmt.Sprintf("%s://127.0.0.1:%d/v1/dv2000/bench?token=bench-secret-1", scheme, port)
 
 	answers := make([]answer, count)
 	var wg sync.WaitGroup

@@ -11,7 +11,7 @@ import type { Metrics } from '../observability/metrics.js'
 import type { Pipeline } from '../pipeline.js'
 import { AccessLog } from './access-log.js'
 import { trustFunction } from './client-address.js'
-import { limitConnections } from './connection-limit.js'
+import { shedOverload } from './overload.js'
 import { registerHealthRoutes, type Readiness } from './health-routes.js'
 import { registerIngestRoutes } from './ingest-routes.js'
 import { createSourceGuard, type SourceGuard } from './source-guard.js'
@@ -87,7 +87,8 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
       void reply.status(status).send({ status: 'error', error: error.code, message: `the URL ${redactUrl(request.url)} is not valid` })
     },
   })
-  limitConnections(app.server, config.http.maxConnections, { logger, onRefused: () => deps.metrics.connectionsRefused.inc() })
+  const { maxConnections, maxEventLoopDelayMs } = config.http
+  shedOverload(app.server, { maxConnections, maxEventLoopDelayMs }, { logger, onRefused: (reason) => deps.metrics.connectionsRefused.inc({ reason }) })
   app.setReplySerializer((payload) => JSON.stringify(payload))
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id)

@@ -50,8 +50,8 @@ export interface Metrics {
   topicHeld: Gauge<'topic' | 'reason'>
   /** Spool writes that failed, by reason (full, io). */
   spoolWriteFailures: Counter<'reason'>
-  /** Connections closed unanswered because http.maxConnections were open. */
-  connectionsRefused: Counter
+  /** Connections closed unanswered under overload, by reason (max_connections, event_loop_delay). */
+  connectionsRefused: Counter<'reason'>
   schemaRefused: Gauge<'subject'>
   /** Where the spool gauges read from at each scrape. */
   observeSpool(read: () => SpoolReading): void
@@ -165,7 +165,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     }),
     connectionsRefused: new Counter({
       name: 'bridge_http_connections_refused_total',
-      help: 'Connections closed as soon as accepted, unanswered, because http.maxConnections were open: more load than this process takes.',
+      help: 'Connections closed as soon as accepted, unanswered: more load than this process takes (reason: max_connections, event_loop_delay).',
+      labelNames: ['reason'],
       registers,
     }),
     spoolWriteFailures: new Counter({

@@ -57,9 +57,9 @@ describe('shipped monitoring', () => {
     await bridge?.close()
   })
 
-  it('has alerts for Kafka, the spool\'s age and fill, held topics, silent sources, dead letters and failed reloads, each with a runbook', () => {
+  it('has alerts for Kafka, the spool\'s age and fill, held topics, silent sources, dead letters, failed reloads and refused connections, each with a runbook', () => {
     expect(rules.map((r) => r.alert)).toEqual(
-      expect.arrayContaining(['BridgeKafkaUnreachable', 'BridgeSpoolBacklogOld', 'BridgeSpoolFilling', 'BridgeTopicHeld', 'BridgeSourceSilent', 'BridgeDeadLetters', 'BridgeReloadFailed']),
+      expect.arrayContaining(['BridgeKafkaUnreachable', 'BridgeSpoolBacklogOld', 'BridgeSpoolFilling', 'BridgeTopicHeld', 'BridgeSourceSilent', 'BridgeDeadLetters', 'BridgeReloadFailed', 'BridgeRefusingConnections']),
     )
     const runbooks = readFileSync(`${ROOT}docs/troubleshooting.md`, 'utf8')
     for (const rule of rules) {

@@ -1,10 +1,11 @@
-// http.maxConnections: over it, a connection is closed at once and counted, on a real socket.
+// Overload on real sockets: over http.maxConnections, or with the event loop blocked past http.maxEventLoopDelayMs,
+// a new connection is closed at once, unanswered, and counted.
 import { EventEmitter } from 'node:events'
 import http from 'node:http'
 import net, { type Server } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { validateConfig } from '../../../src/config/load.js'
-import { limitConnections } from '../../../src/http/connection-limit.js'
+import { shedOverload } from '../../../src/http/overload.js'
 import { buildHttp } from '../../../src/http/server.js'
 import { createLogger, type Logger } from '../../../src/observability/logger.js'
 import { createMetrics } from '../../../src/observability/metrics.js'
@@ -36,26 +37,38 @@ function post(port: number): Promise<number> {
   })
 }
 
-describe('http.maxConnections', () => {
-  it('closes a connection over the limit unanswered, counts it, and serves again once one closes', async () => {
-    const config = validateConfig({ http: { maxConnections: 2 }, sources: [{ id: 'desk', type: 'dv2000', secrets: ['limit-secret-1'] }] })
-    const metrics = createMetrics({ defaultMetrics: false })
-    const app = buildHttp({
-      config,
-      logger: createLogger('silent'),
-      metrics,
-      pipeline: { ingest: async () => ({ status: 'produced', eventId: 'e-limit', records: 1 }) },
-      readiness: async () => ({ ready: true, delivering: 'kafka', kafka: 'connected', held: [], spool: { entries: 0, bytes: 0, usedBytes: 0, maxBytes: 1, writable: true } }),
-    })
-    await app.listen({ host: '127.0.0.1', port: 0 })
-    const { port } = app.server.address() as { port: number }
+async function serving(http: Record<string, number>) {
+  const config = validateConfig({ http, sources: [{ id: 'desk', type: 'dv2000', secrets: ['limit-secret-1'] }] })
+  const metrics = createMetrics({ defaultMetrics: false })
+  const app = buildHttp({
+    config,
+    logger: createLogger('silent'),
+    metrics,
+    pipeline: { ingest: async () => ({ status: 'produced', eventId: 'e-limit', records: 1 }) },
+    readiness: async () => ({ ready: true, delivering: 'kafka', kafka: 'connected', held: [], spool: { entries: 0, bytes: 0, usedBytes: 0, maxBytes: 1, writable: true } }),
+  })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const refused = async (reason: string): Promise<number> =>
+    (await metrics.registry.getSingleMetric('bridge_http_connections_refused_total')!.get()).values.find((v) => v.labels['reason'] === reason)?.value ?? 0
+  return { app, port: (app.server.address() as { port: number }).port, refused }
+}
+
+/** The event loop held, as a long synchronous turn holds it. */
+function blockFor(ms: number): void {
+  const until = performance.now() + ms
+  while (performance.now() < until);
+}
+
+describe('overload', () => {
+  it('closes a connection over http.maxConnections unanswered, counts it, and serves again once one closes', async () => {
+    const { app, port, refused } = await serving({ maxConnections: 2 })
     const held = [net.connect(port, '127.0.0.1'), net.connect(port, '127.0.0.1')]
     try {
       await until(async () => (await connections(app.server)) === 2)
       const third = net.connect(port, '127.0.0.1')
       third.write('POST /v1/dv2000/desk?token=limit-secret-1 HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\n{}')
       expect(await closedWith(third)).toBe('')
-      expect((await metrics.registry.getSingleMetric('bridge_http_connections_refused_total')!.get()).values[0]!.value).toBe(1)
+      expect(await refused('max_connections')).toBe(1)
 
       held[0]!.destroy()
       await until(async () => (await connections(app.server)) === 1)
@@ -66,13 +79,28 @@ describe('http.maxConnections', () => {
     }
   })
 
+  it('closes a connection that arrives while the event loop is blocked past http.maxEventLoopDelayMs, then serves again', async () => {
+    const { app, port, refused } = await serving({ maxEventLoopDelayMs: 50 })
+    try {
+      // The kernel completes the handshake while this turn holds the loop; the bridge sees the connection after it.
+      const late = net.connect(port, '127.0.0.1')
+      late.write('POST /v1/dv2000/desk?token=limit-secret-1 HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\n{}')
+      blockFor(300)
+      expect(await closedWith(late)).toBe('')
+      expect(await refused('event_loop_delay')).toBe(1)
+      await until(async () => (await post(port).catch(() => 0)) === 200)
+    } finally {
+      await app.close()
+    }
+  })
+
   it('logs the refusals once per ten seconds, with how many there were', () => {
     const server = Object.assign(new EventEmitter(), { maxConnections: 0 }) as unknown as Server
     const warnings: unknown[] = []
     const logger = { warn: (fields: unknown) => warnings.push(fields) } as unknown as Logger
     let clock = 0
     let refused = 0
-    limitConnections(server, 5, { logger, onRefused: () => refused++, now: () => clock })
+    shedOverload(server, { maxConnections: 5, maxEventLoopDelayMs: 1_000_000 }, { logger, onRefused: () => refused++, now: () => clock })
     expect(server.maxConnections).toBe(5)
     for (let i = 0; i < 3; i++) server.emit('drop')
     clock = 9_999
@@ -80,9 +108,11 @@ describe('http.maxConnections', () => {
     clock = 10_000
     server.emit('drop')
     expect(refused).toBe(5)
+    server.emit('close')
+    const limits = { maxConnections: 5, maxEventLoopDelayMs: 1_000_000 }
     expect(warnings).toEqual([
-      { refused: 1, maxConnections: 5 },
-      { refused: 4, maxConnections: 5 },
+      { refused: 1, reason: 'max_connections', ...limits },
+      { refused: 4, reason: 'max_connections', ...limits },
     ])
   })
 })
