@@ -11,7 +11,7 @@ help:
 	@echo "make run      start Kafka + schema registry (local JVMs) and the bridge with $(CONFIG)"
 	@echo "make test     run every test: unit, integration (real broker and registry), failover (a real 3-broker cluster)"
 	@echo "make stop     stop the bridge started by make run;  make stack-down  stop Kafka and the registry"
-	@echo "make build    compile to dist/;  make bench  CPU per event, an HTTPS sweep, throughput and latency (numbers)"
+	@echo "make build    compile to dist/;  make bench  CPU per event, an HTTPS sweep, overload, throughput and latency (numbers)"
 	@echo "make bench-batch  what one maximum-size Servio batch costs the DV2000 events meanwhile"
 	@echo "make test-node24  every test again on Node 24 (CI runs it after make test)"
 	@echo "STACK_BROKERS=3 make stack-up   a three-broker KRaft cluster (9092, 9094, 9096) instead of one broker"
@@ -114,10 +114,12 @@ test-integration: install stack-up
 
 # The bridge and a null fastify server side by side (benchmarks/compare.ts); benchmarks/ingest.ts measures the spool.
 # The bridge's own CPU per event per mode (keep-alive, close, HTTPS close) against the null server; an HTTPS
-# new-connection-per-event sweep with Kafka's own producer as the floor; then throughput and latency (compare.ts).
+# new-connection-per-event sweep with Kafka's own producer as the floor; more than the bridge takes, on a CPU of its
+# own (overload.ts); then throughput and latency (compare.ts).
 bench: build stack-up
 	npx tsx benchmarks/cpu-per-event.ts $(BENCH_CPU_ARGS)
 	npx tsx benchmarks/https-sweep.ts $(BENCH_SWEEP_ARGS)
+	npx tsx benchmarks/overload.ts $(BENCH_OVERLOAD_ARGS)
 	npx tsx benchmarks/compare.ts $(BENCH_ARGS)
 
 # One maximum-size Servio batch under a DV2000 stream: its answer, the event loop's longest delay, the longest DV2000

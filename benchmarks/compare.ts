@@ -1,4 +1,4 @@
-// `make bench`: the bridge and a null fastify server (same HTTP settings; parses the JSON, answers 200) under the same
+// `make bench` (4 of 4): the bridge and a null fastify server (same HTTP settings; parses the JSON, answers 200) under the same
 // requests, one after the other in one run: latency at a fixed rate with Connection: close (as DV2000 sends), events/s
 // at full speed with keep-alive and with close, the ratio bridge / null, and the bridge's RSS. Prints numbers; asserts
 // nothing. Needs `make build` and a running stack (make stack-up).

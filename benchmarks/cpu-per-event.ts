@@ -1,4 +1,4 @@
-// `make bench` (1 of 3): the bridge's own CPU per event. The bridge and the null fastify server (same HTTP settings; it
+// `make bench` (1 of 4): the bridge's own CPU per event. The bridge and the null fastify server (same HTTP settings; it
 // parses the JSON and answers 200) each take the same events at a fixed rate, per mode: keep-alive, Connection: close,
 // and HTTPS with a new connection per event (DV2000 across the internet). CPU is the process's utime + stime from /proc,
 // so the load generator's own limits do not enter it; the bridge's own work is the difference. Medians of --rounds.

@@ -1,4 +1,4 @@
-// `make bench` (2 of 3): DV2000's real traffic, HTTPS with a new connection per event, at fixed rates. Per rate: p50, p99
+// `make bench` (2 of 4): DV2000's real traffic, HTTPS with a new connection per event, at fixed rates. Per rate: p50, p99
 // and the share of requests not answered within 10 s (a sender's patience), for the bridge and for the null fastify
 // server with the same certificate; and Kafka's own producer (ProducerPerformance from the stack's jars, acks=all,
 // linger 0) at the same rate, the floor for the tail. Prints numbers; asserts nothing. Needs `make build` and a stack.

@@ -1,6 +1,6 @@
 // `make bench` (3 of 4): more DV2000 events than the bridge can take. The bridge runs on one CPU (taskset -c 1), the
 // Go load generator on the other (-c 0), so the overload is the bridge's, not the machine's. First its capacity: the
-// highest rate whose p99 is under 100 ms with nothing refused or timed out (rates tried in order, --seconds each);
+// highest rate whose p99 is under 100 ms with nothing refused or timed out (every rate tried, --seconds each);
 // then --over times that rate for twice as long. Prints, per run, the answered share and their p50 / p99 / max, the
 // share refused unanswered (http.maxConnections) and how fast, the share not answered within 10 s, and the bridge's
 // peak RSS. Asserts nothing. Needs `make build`, a stack, Go and taskset.
@@ -76,14 +76,14 @@ try {
   await waitListening(bridge)
   await load(300, 1500)
   console.log(`node ${process.version}; ${values.scheme === 'https' ? 'HTTPS (ECDSA P-256)' : 'HTTP'}, a new connection per event; bridge on CPU 1 (http.processes ${http.processes}, maxConnections ${http.maxConnections ?? 'default'}), load on CPU 0`)
+  // Every rate is tried: on a shared machine one noisy step must not end the search.
   let capacity: number | undefined
   for (const rate of values.rates.split(',').map(Number)) {
     const o = outcome(rate, await load(rate, rate * seconds))
     print('capacity search', o)
-    if (o.p99 >= CAPACITY_P99_MS || o.refused > 0 || o.timedOut > 0) break
-    capacity = rate
+    if (o.p99 < CAPACITY_P99_MS && o.refused === 0 && o.timedOut === 0) capacity = rate
   }
-  if (capacity === undefined) throw new Error('not even the first rate was answered with p99 under 100 ms')
+  if (capacity === undefined) throw new Error(`no rate was answered with p99 under ${CAPACITY_P99_MS} ms: try lower --rates`)
   const rate = Math.round(capacity * Number(values.over))
   print(`${values.over} x capacity ${capacity}`, outcome(rate, await load(rate, rate * seconds * 2)))
   console.log(`bridge peak RSS ${rssMiB(bridge.process.pid!).hwm.toFixed(0)} MiB`)
