@@ -98,10 +98,11 @@ const settings = {
        */
       maxConnections: z.int().min(1).default(256),
       /**
-       * A connection arriving while the event loop runs this far behind is closed at once (overload). Above the
-       * 60-80 ms a 10,000-record batch costs it, below what lets the kernel's accept queue overflow at 1,000/s.
+       * A connection arriving after the process has been busy without a pause this long is closed at once
+       * (overload: connections wait in the kernel meanwhile). Above the half second a 10,000-record batch keeps a
+       * process busy, well within kafka.ackTimeoutMs.
        */
-      maxEventLoopDelayMs: z.int().min(10).default(200),
+      maxBusyMs: z.int().min(50).default(1_000),
       /**
        * Processes serving HTTP (TLS, parsing, Avro encoding) on the one port; with more than 1, a primary process
        * holds the Kafka producer and the spool for them all. Set it to the host's cores for DV2000 over HTTPS.

@@ -1,30 +1,35 @@
 // Overload: a new connection is closed as soon as it is accepted, before any TLS handshake, when the process already
-// holds http.maxConnections or its event loop runs more than http.maxEventLoopDelayMs behind.
+// holds http.maxConnections or has been busy without a pause for longer than http.maxBusyMs.
 import type { Server, Socket } from 'node:net'
+import { performance, type EventLoopUtilization } from 'node:perf_hooks'
 import type { Logger } from '../observability/logger.js'
 
-export type RefusalReason = 'max_connections' | 'event_loop_delay'
+export type RefusalReason = 'max_connections' | 'busy'
 
 export interface OverloadLimits {
   maxConnections: number
-  maxEventLoopDelayMs: number
+  maxBusyMs: number
 }
 
 /** At most one log line per this long while connections are being refused: a flood of refusals is one story. */
 const REPORT_EVERY_MS = 10_000
-/** How often the event loop's delay is sampled: a timer that fires late by D says the loop ran D behind. */
+/** How often the event loop is sampled. */
 const TICK_MS = 20
+/** Less idle time than this in a tick: the loop never waited for work, so connections were waiting for it. */
+const IDLE_MS = 0.5
 
 const WHY: Record<RefusalReason, string> = {
   max_connections: 'the bridge holds http.maxConnections connections already',
-  event_loop_delay: 'the bridge runs more than http.maxEventLoopDelayMs behind',
+  busy: 'the bridge has been busy without a pause for longer than http.maxBusyMs',
 }
 
 /**
- * Under more load than the process takes, queued connections would otherwise wait behind each other's handshakes,
- * and then in the kernel's full accept queue, until the sender gives up; closed at once, the sender (or the load
- * balancer in front, which then tries another instance) knows within a round trip, and those accepted are answered
- * in time.
+ * Node accepts one connection per turn of its event loop (libuv since 2022), so a process that gets more than it
+ * can serve takes connections at the rate it serves them and the rest wait, unseen, in the kernel's accept queue
+ * until it overflows and drops SYNs (resent 1, 3, 7 s later). A loop that found work waiting at every turn for
+ * maxBusyMs is that case: new connections are then closed as they are accepted, which is cheap, so the queue
+ * drains within a few turns, and what stays is answered in time. The sender (or the load balancer in front, which
+ * then tries another instance) knows within a round trip.
  */
 export function shedOverload(server: Server, limits: OverloadLimits, deps: { logger: Logger; onRefused: (reason: RefusalReason) => void; now?: () => number }): void {
   const now = deps.now ?? (() => performance.now())
@@ -43,17 +48,23 @@ export function shedOverload(server: Server, limits: OverloadLimits, deps: { log
   server.on('drop', () => refuse('max_connections'))
 
   let lastTick = now()
-  let behind = 0
+  /** When the loop last waited for work (found nothing ready): connections were not queueing then. */
+  let lastIdle = lastTick
+  let utilization: EventLoopUtilization = performance.eventLoopUtilization()
   const sampler = setInterval(() => {
     const tick = now()
-    behind = Math.max(0, tick - lastTick - TICK_MS)
+    const sinceLast = performance.eventLoopUtilization(utilization)
+    utilization = performance.eventLoopUtilization()
+    if (sinceLast.idle >= IDLE_MS) lastIdle = tick
     lastTick = tick
   }, TICK_MS).unref()
   server.on('close', () => clearInterval(sampler))
   server.on('connection', (socket: Socket) => {
-    // The last sample, or how late the next one already is: a loop stuck in one long turn has not sampled yet.
-    if (Math.max(behind, now() - lastTick - TICK_MS) <= limits.maxEventLoopDelayMs) return
+    const at = now()
+    // A turn that has held the loop since the last tick counts as busy too: the sampler cannot run during it.
+    const busyMs = Math.max(lastTick - lastIdle, at - lastTick - TICK_MS)
+    if (busyMs <= limits.maxBusyMs) return
     socket.destroy()
-    refuse('event_loop_delay')
+    refuse('busy')
   })
 }

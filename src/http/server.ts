@@ -87,8 +87,8 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
       void reply.status(status).send({ status: 'error', error: error.code, message: `the URL ${redactUrl(request.url)} is not valid` })
     },
   })
-  const { maxConnections, maxEventLoopDelayMs } = config.http
-  shedOverload(app.server, { maxConnections, maxEventLoopDelayMs }, { logger, onRefused: (reason) => deps.metrics.connectionsRefused.inc({ reason }) })
+  const { maxConnections, maxBusyMs } = config.http
+  shedOverload(app.server, { maxConnections, maxBusyMs }, { logger, onRefused: (reason) => deps.metrics.connectionsRefused.inc({ reason }) })
   app.setReplySerializer((payload) => JSON.stringify(payload))
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id)

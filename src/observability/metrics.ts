@@ -50,7 +50,7 @@ export interface Metrics {
   topicHeld: Gauge<'topic' | 'reason'>
   /** Spool writes that failed, by reason (full, io). */
   spoolWriteFailures: Counter<'reason'>
-  /** Connections closed unanswered under overload, by reason (max_connections, event_loop_delay). */
+  /** Connections closed unanswered under overload, by reason (max_connections, busy). */
   connectionsRefused: Counter<'reason'>
   schemaRefused: Gauge<'subject'>
   /** Where the spool gauges read from at each scrape. */
@@ -165,7 +165,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     }),
     connectionsRefused: new Counter({
       name: 'bridge_http_connections_refused_total',
-      help: 'Connections closed as soon as accepted, unanswered: more load than this process takes (reason: max_connections, event_loop_delay).',
+      help: 'Connections closed as soon as accepted, unanswered: more load than this process takes (reason: max_connections, busy).',
       labelNames: ['reason'],
       registers,
     }),

@@ -44,7 +44,7 @@ describe('validateConfig', () => {
   it('fills every default into an empty config', () => {
     const config = validateConfig({})
     expect(config).toEqual({
-      http: { host: '0.0.0.0', port: 8080, bodyLimitBytes: 1_048_576, maxRecordsPerRequest: 10_000, maxConnections: 256, maxEventLoopDelayMs: 200, processes: 1, trustProxy: false },
+      http: { host: '0.0.0.0', port: 8080, bodyLimitBytes: 1_048_576, maxRecordsPerRequest: 10_000, maxConnections: 256, maxBusyMs: 1_000, processes: 1, trustProxy: false },
       kafka: expect.objectContaining({ brokers: ['127.0.0.1:9092'], clientId: 'hotel-kafka-bridge', readerGroupPrefix: 'hotel-kafka-bridge-' }),
       topics: { create: true, partitions: 3, replicationFactor: -1, minInsyncReplicas: -1 },
       schemaRegistry: { url: 'http://127.0.0.1:8081', timeoutMs: 5_000 },

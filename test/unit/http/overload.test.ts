@@ -1,5 +1,5 @@
-// Overload on real sockets: over http.maxConnections, or with the event loop blocked past http.maxEventLoopDelayMs,
-// a new connection is closed at once, unanswered, and counted.
+// Overload on real sockets: over http.maxConnections, or after the event loop has been busy without a pause for
+// http.maxBusyMs, a new connection is closed at once, unanswered, and counted.
 import { EventEmitter } from 'node:events'
 import http from 'node:http'
 import net, { type Server } from 'node:net'
@@ -10,8 +10,9 @@ import { buildHttp } from '../../../src/http/server.js'
 import { createLogger, type Logger } from '../../../src/observability/logger.js'
 import { createMetrics } from '../../../src/observability/metrics.js'
 
+/** Polls with pauses: polling at every turn would keep the loop busy, which is what the bridge sheds on. */
 async function until(condition: () => Promise<boolean> | boolean): Promise<void> {
-  while (!(await condition())) await new Promise((resolve) => setImmediate(resolve))
+  while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 10))
 }
 
 function connections(server: Server): Promise<number> {
@@ -79,15 +80,41 @@ describe('overload', () => {
     }
   })
 
-  it('closes a connection that arrives while the event loop is blocked past http.maxEventLoopDelayMs, then serves again', async () => {
-    const { app, port, refused } = await serving({ maxEventLoopDelayMs: 50 })
+  it('closes a connection that arrives after one turn held the event loop past http.maxBusyMs, then serves again', async () => {
+    const { app, port, refused } = await serving({ maxBusyMs: 100 })
     try {
       // The kernel completes the handshake while this turn holds the loop; the bridge sees the connection after it.
       const late = net.connect(port, '127.0.0.1')
       late.write('POST /v1/dv2000/desk?token=limit-secret-1 HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\n{}')
       blockFor(300)
       expect(await closedWith(late)).toBe('')
-      expect(await refused('event_loop_delay')).toBe(1)
+      expect(await refused('busy')).toBe(1)
+      await until(async () => (await post(port).catch(() => 0)) === 200)
+    } finally {
+      await app.close()
+    }
+  })
+
+  it('closes connections while the loop has found work at every turn for http.maxBusyMs, in short turns too', async () => {
+    const { app, port, refused } = await serving({ maxBusyMs: 100 })
+    try {
+      // 5 ms turns back to back: timers run on time, but the loop never waits, as under more load than it takes.
+      let busy = true
+      let busyLongEnough: () => void = () => {}
+      const twiceTheLimit = new Promise<void>((resolve) => (busyLongEnough = resolve))
+      const started = performance.now()
+      const spin = (): void => {
+        blockFor(5)
+        if (performance.now() - started > 200) busyLongEnough()
+        if (busy) setImmediate(spin)
+      }
+      spin()
+      await twiceTheLimit
+      const queued = net.connect(port, '127.0.0.1')
+      queued.write('POST /v1/dv2000/desk?token=limit-secret-1 HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\n{}')
+      expect(await closedWith(queued)).toBe('')
+      busy = false
+      expect(await refused('busy')).toBe(1)
       await until(async () => (await post(port).catch(() => 0)) === 200)
     } finally {
       await app.close()
@@ -100,7 +127,7 @@ describe('overload', () => {
     const logger = { warn: (fields: unknown) => warnings.push(fields) } as unknown as Logger
     let clock = 0
     let refused = 0
-    shedOverload(server, { maxConnections: 5, maxEventLoopDelayMs: 1_000_000 }, { logger, onRefused: () => refused++, now: () => clock })
+    shedOverload(server, { maxConnections: 5, maxBusyMs: 1_000_000 }, { logger, onRefused: () => refused++, now: () => clock })
     expect(server.maxConnections).toBe(5)
     for (let i = 0; i < 3; i++) server.emit('drop')
     clock = 9_999
@@ -109,7 +136,7 @@ describe('overload', () => {
     server.emit('drop')
     expect(refused).toBe(5)
     server.emit('close')
-    const limits = { maxConnections: 5, maxEventLoopDelayMs: 1_000_000 }
+    const limits = { maxConnections: 5, maxBusyMs: 1_000_000 }
     expect(warnings).toEqual([
       { refused: 1, reason: 'max_connections', ...limits },
       { refused: 4, reason: 'max_connections', ...limits },
