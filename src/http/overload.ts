@@ -58,6 +58,11 @@ export function shedOverload(server: Server, limits: OverloadLimits, deps: { log
     if (sinceLast.idle >= IDLE_MS) lastIdle = tick
     lastTick = tick
   }, TICK_MS).unref()
+  // Start-up (loading modules, opening the spool) keeps the loop busy before anyone can connect: it does not count.
+  server.on('listening', () => {
+    lastTick = lastIdle = now()
+    utilization = performance.eventLoopUtilization()
+  })
   server.on('close', () => clearInterval(sampler))
   server.on('connection', (socket: Socket) => {
     const at = now()

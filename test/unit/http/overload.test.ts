@@ -38,7 +38,7 @@ function post(port: number): Promise<number> {
   })
 }
 
-async function serving(http: Record<string, number>) {
+async function serving(http: Record<string, number>, beforeListening: () => void = () => {}) {
   const config = validateConfig({ http, sources: [{ id: 'desk', type: 'dv2000', secrets: ['limit-secret-1'] }] })
   const metrics = createMetrics({ defaultMetrics: false })
   const app = buildHttp({
@@ -48,6 +48,7 @@ async function serving(http: Record<string, number>) {
     pipeline: { ingest: async () => ({ status: 'produced', eventId: 'e-limit', records: 1 }) },
     readiness: async () => ({ ready: true, delivering: 'kafka', kafka: 'connected', held: [], spool: { entries: 0, bytes: 0, usedBytes: 0, maxBytes: 1, writable: true } }),
   })
+  beforeListening()
   await app.listen({ host: '127.0.0.1', port: 0 })
   const refused = async (reason: string): Promise<number> =>
     (await metrics.registry.getSingleMetric('bridge_http_connections_refused_total')!.get()).values.find((v) => v.labels['reason'] === reason)?.value ?? 0
@@ -116,6 +117,16 @@ describe('overload', () => {
       busy = false
       expect(await refused('busy')).toBe(1)
       await until(async () => (await post(port).catch(() => 0)) === 200)
+    } finally {
+      await app.close()
+    }
+  })
+
+  it('does not count a busy start-up: the first connection after listening is served', async () => {
+    const { app, port, refused } = await serving({ maxBusyMs: 100 }, () => blockFor(300))
+    try {
+      expect(await post(port)).toBe(200)
+      expect(await refused('busy')).toBe(0)
     } finally {
       await app.close()
     }
