@@ -58,14 +58,15 @@ async function serveAlone(config: BridgeConfig, logger: Logger, env: NodeJS.Proc
 
 /** http.processes > 1: this process holds the spool and Kafka; its workers listen on the shared port. */
 async function serveCluster(config: BridgeConfig, logger: Logger, env: NodeJS.ProcessEnv): Promise<Serving> {
-  if (passedSocket(env, process.pid) !== undefined) {
-    throw new BridgeError(ErrorCodes.CONFIG_INVALID, 'http.processes > 1 cannot serve a socket passed by systemd: set http.processes to 1, or start the bridge without socket activation')
-  }
   const { host, port } = config.http
-  const running = await startCluster(config, logger, { host, port }).catch((error: unknown) => {
+  const fd = passedSocket(env, process.pid)
+  const running = await startCluster(config, logger, fd === undefined ? { host, port } : { fd }).catch((error: unknown) => {
     throw isBridgeError(error) ? error : listenFailed(error, host, port)
   })
-  logger.info({ host, port, processes: config.http.processes, spool: config.spool.dir }, 'listening')
+  delete env['LISTEN_FDS']
+  delete env['LISTEN_PID']
+  const where = fd === undefined ? { host, port } : { socket: `fd ${fd} (passed by systemd)` }
+  logger.info({ ...where, processes: config.http.processes, spool: config.spool.dir }, 'listening')
   return { reconfigure: (next) => running.reconfigure(next), close: () => running.close(), metrics: running.core.metrics }
 }
 

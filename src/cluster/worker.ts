@@ -16,10 +16,8 @@ import { toWire } from './wire.js'
 /** A source is reported heard at most this often: the silent-source watch counts in minutes. */
 const HEARD_EVERY_MS = 1_000
 
-export interface ListenOn {
-  host: string
-  port: number
-}
+/** The address to listen on, or the socket systemd passed to the primary (its fd, which node's cluster shares). */
+export type ListenOn = { host: string; port: number } | { fd: number }
 
 export function runWorker(): void {
   const id = cluster.worker?.id ?? 0
@@ -46,7 +44,8 @@ export function runWorker(): void {
           channel.note('heard', sourceId)
         },
       })
-      await front.http.listen(listen)
+      // fastify hands the fd to node's server.listen, which takes it before host and port.
+      await front.http.listen('fd' in listen ? ({ fd: listen.fd, host: '0.0.0.0' } as { host: string }) : listen)
     },
     /** This process's metrics, for the primary to add up with every other process's. */
     metricsJson: () => metrics.registry.getMetricsAsJSON(),

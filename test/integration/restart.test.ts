@@ -31,12 +31,13 @@ afterEach(async () => {
 const pidOf = (file: string): number | undefined => (existsSync(file) && readFileSync(file, 'utf8').trim() !== '' ? Number(readFileSync(file, 'utf8').trim()) : undefined)
 
 describe('restart with the socket systemd holds', () => {
-  it('refuses no connection: a Connection: close stream across SIGTERM and the next start, every event 2xx and on Kafka in order', { timeout: 180_000 }, async () => {
+  // With http.processes 2 the primary hands systemd's socket to its workers (node's cluster shares the fd).
+  it.each([1, 2])('refuses no connection: a Connection: close stream across SIGTERM and the next start, every event 2xx and on Kafka in order (http.processes %i)', { timeout: 180_000 }, async (processes) => {
     if (!existsSync(ACTIVATE)) throw new Error(`${ACTIVATE} is missing: install systemd (Debian: apt-get install systemd), which provides it`)
     const s = await childSetup('restart', STREAM_SECRET)
     const port = await freePort()
     const configFile = join(s.dir, 'bridge.yaml')
-    writeFileSync(configFile, JSON.stringify(s.config()))
+    writeFileSync(configFile, JSON.stringify(s.config({ http: { host: '127.0.0.1', port: s.port, processes } })))
     // What systemd does on `systemctl restart`: stop the service (SIGTERM, wait for it), start it again; the socket stays.
     const runs = [1, 2].map((run) => `sh -c 'echo $$ > ${join(s.dir, `pid.${run}`)}; LISTEN_PID=$$ exec "${process.execPath}" --import tsx src/main.ts serve --config ${configFile}'`)
     activator = spawn(ACTIVATE, ['-l', `127.0.0.1:${port}`, 'bash', '-c', runs.join('\n')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BRIDGE_CONFIG: undefined } })
