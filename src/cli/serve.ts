@@ -36,35 +36,28 @@ interface Serving {
 }
 
 /** One process: the spool first (its lock says whether another bridge uses the folder), then the port, then Kafka. */
-async function serveAlone(config: BridgeConfig, logger: Logger, env: NodeJS.ProcessEnv): Promise<Serving> {
+async function serveAlone(config: BridgeConfig, logger: Logger, fd: number | undefined): Promise<Serving> {
   const app = buildApp(config, { logger })
   // A start that cannot serve fails before it touches Kafka.
   await app.open()
   const { host, port } = config.http
-  const fd = passedSocket(env, process.pid)
   try {
     // fastify hands the fd to node's server.listen, which takes it before host and port.
     await app.http.listen(fd === undefined ? { host, port } : ({ fd, host: '0.0.0.0' } as { host: string }))
   } catch (error) {
     throw listenFailed(error, host, port)
   }
-  // Not inherited by what the bridge might start: the socket is this process's.
-  delete env['LISTEN_FDS']
-  delete env['LISTEN_PID']
   await app.start()
   logger.info(fd === undefined ? { host, port, spool: config.spool.dir } : { socket: `fd ${fd} (passed by systemd)`, address: app.http.server.address(), spool: config.spool.dir }, 'listening')
   return { reconfigure: (next) => app.reconfigure(next), close: () => app.close(), metrics: app.metrics }
 }
 
 /** http.processes > 1: this process holds the spool and Kafka; its workers listen on the shared port. */
-async function serveCluster(config: BridgeConfig, logger: Logger, env: NodeJS.ProcessEnv): Promise<Serving> {
+async function serveCluster(config: BridgeConfig, logger: Logger, fd: number | undefined): Promise<Serving> {
   const { host, port } = config.http
-  const fd = passedSocket(env, process.pid)
   const running = await startCluster(config, logger, fd === undefined ? { host, port } : { fd }).catch((error: unknown) => {
     throw isBridgeError(error) ? error : listenFailed(error, host, port)
   })
-  delete env['LISTEN_FDS']
-  delete env['LISTEN_PID']
   const where = fd === undefined ? { host, port } : { socket: `fd ${fd} (passed by systemd)` }
   logger.info({ ...where, processes: config.http.processes, spool: config.spool.dir }, 'listening')
   return { reconfigure: (next) => running.reconfigure(next), close: () => running.close(), metrics: running.core.metrics }
@@ -80,7 +73,11 @@ export async function serve(configFile: string | undefined, env: NodeJS.ProcessE
   )
   if (config.sources.length === 0) logger.warn('no sources are configured: every POST will be answered 404')
 
-  const bridge = config.http.processes > 1 ? await serveCluster(config, logger, env) : await serveAlone(config, logger, env)
+  const fd = passedSocket(env, process.pid)
+  // Not inherited by what the bridge starts (its workers included): the socket is this process's.
+  delete env['LISTEN_FDS']
+  delete env['LISTEN_PID']
+  const bridge = config.http.processes > 1 ? await serveCluster(config, logger, fd) : await serveAlone(config, logger, fd)
   let closing = false
 
   const shutdown = (signal: string): void => {
