@@ -7,12 +7,12 @@
 //   --records: ids in the batch (default: the cap); --cap: http.maxRecordsPerRequest (default: the config's default).
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { validateConfig } from '../src/config/load.js'
-import { post, rssMiB } from './common.js'
+import { headerHelp, post, rssMiB } from './common.js'
 
 const { values } = parseArgs({
   options: {
@@ -23,7 +23,7 @@ const { values } = parseArgs({
   },
 })
 if (values.help) {
-  process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(0, 7).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n')
+  process.stdout.write(headerHelp(import.meta.url))
   process.exit(0)
 }
 const cap = values.cap === undefined ? validateConfig({}).http.maxRecordsPerRequest : Number(values.cap)

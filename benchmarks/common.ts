@@ -109,3 +109,10 @@ export async function atFixedRate(rate: number, count: number, send: (i: number)
   }
   return Promise.all(answers)
 }
+
+/** A script's --help: the comment lines it opens with, without their markers. */
+export function headerHelp(scriptUrl: string): string {
+  const lines = readFileSync(new URL(scriptUrl), 'utf8').split('\n')
+  const header = lines.slice(0, lines.findIndex((l) => !l.startsWith('//')))
+  return header.map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n'
+}

@@ -7,12 +7,12 @@
 //   full-speed keep-alive load with --cpu-prof; prints where its time goes.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { post as postEvent, quantile, rssMiB } from './common.js'
+import { headerHelp, post as postEvent, quantile, rssMiB } from './common.js'
 import { topSelfTime } from './profile.js'
 
 const { values } = parseArgs({
@@ -27,7 +27,7 @@ const { values } = parseArgs({
   },
 })
 if (values.help) {
-  process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(0, 8).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n')
+  process.stdout.write(headerHelp(import.meta.url))
   process.exit(0)
 }
 const rate = Number(values.rate)

@@ -13,7 +13,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { atFixedRate, postEvent, type Answer } from './common.js'
+import { type Answer, atFixedRate, headerHelp, postEvent } from './common.js'
 import { topSelfTime } from './profile.js'
 import { cpuMs, makeCertificate, produceCalls, startBridge, startNullServer, stop, waitListening, type Target, type Tls } from './targets.js'
 
@@ -33,7 +33,7 @@ const { values } = parseArgs({
   },
 })
 if (values.help) {
-  process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(0, 10).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n')
+  process.stdout.write(headerHelp(import.meta.url))
   process.exit(0)
 }
 type Mode = 'keep-alive' | 'close' | 'https'

@@ -7,12 +7,12 @@
 //   --generator: go (benchmarks/loadgen, built into .cache/; 1.0 ms of CPU per HTTPS event here) or node (1.8 ms).
 //   --generators: load-generating processes side by side, for a machine with cores to spare (here two made it worse).
 import { execFile, execFileSync } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Kafka, logLevel } from 'kafkajs'
-import { quantile, type Answer } from './common.js'
+import { type Answer, headerHelp, quantile } from './common.js'
 import { BROKERS, goLoadGenerator, loadFromGo, makeCertificate, startBridge, startNullServer, stop, waitListening, type Target } from './targets.js'
 
 const { values } = parseArgs({
@@ -29,7 +29,7 @@ const { values } = parseArgs({
   },
 })
 if (values.help) {
-  process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(0, 8).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n')
+  process.stdout.write(headerHelp(import.meta.url))
   process.exit(0)
 }
 const rates = values.rates.split(',').map(Number)

@@ -7,11 +7,11 @@
 // Usage: npx tsx benchmarks/overload.ts [--scheme http|https] [--rates 400,500,...,1400] [--seconds 5] [--over 1.5]
 //   [--max-connections N] [--processes 1]
 //   --scheme http: Connection: close in clear (DV2000 on a LAN); https: a TLS handshake per event as well.
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { quantile, rssMiB, type Answer } from './common.js'
+import { type Answer, headerHelp, quantile, rssMiB } from './common.js'
 import { goLoadGenerator, loadFromGo, makeCertificate, startBridge, stop, waitListening } from './targets.js'
 
 const { values } = parseArgs({
@@ -26,7 +26,7 @@ const { values } = parseArgs({
   },
 })
 if (values.help) {
-  process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(0, 9).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n')
+  process.stdout.write(headerHelp(import.meta.url))
   process.exit(0)
 }
 const seconds = Number(values.seconds)
