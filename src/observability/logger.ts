@@ -4,19 +4,26 @@ import { redactUrl } from './redact.js'
 
 export type { Logger }
 
-/** Paths that may hold a secret anywhere a config, request or error is logged. */
+/**
+ * Where a secret may sit in a logged config, source, request or error. Named paths, never a leading `*`: with
+ * one, pino runs every field and message of every line through the redactor (an access line took 15 µs, not 8).
+ */
 export const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers["proxy-authorization"]',
   'headers.authorization',
+  'headers["proxy-authorization"]',
+  'authorization',
   'secrets',
-  '*.secrets',
-  'config.sources[*].secrets',
+  'source.secrets',
   'sources[*].secrets',
+  'config.sources[*].secrets',
   'password',
-  '*.password',
-  'schemaRegistry.password',
+  'sasl.password',
   'kafka.sasl.password',
+  'config.kafka.sasl.password',
+  'schemaRegistry.password',
+  'config.schemaRegistry.password',
 ]
 
 export function createLogger(level: LevelWithSilent, destination?: pino.DestinationStream): Logger {
