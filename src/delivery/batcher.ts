@@ -7,8 +7,8 @@ export interface BatcherOptions {
   lingerMs: number
   /**
    * While calls are frequent (the last left less than this long ago), the next waits until this long after it, for
-   * company: at most one call per busyLingerMs under load, while a lone request (none for that long) goes at once.
-   * 0 (the default): never.
+   * company, also when requests queued behind a call in flight: at most one call per busyLingerMs under load, while a
+   * lone request (none for that long) goes at once. 0 (the default): never.
    */
   busyLingerMs?: number
   maxBatchRecords: number
@@ -65,7 +65,7 @@ const DEFAULT_MAX_BATCH_BYTES = 256 * 1024
 
 /**
  * States: idle (nothing queued) → lingering (timer armed) → sending (one call in flight; new requests queue)
- * → sending again at once if anything queued meanwhile, else idle. One call at a time keeps per-key order
+ * → sending again if anything queued meanwhile (at once, or busyLingerMs after the last call began), else idle. One call at a time keeps per-key order
  * equal to the order requests were accepted. A large request is split over several calls (Kafka refuses a
  * partition's batch over its message size limit) and resolves when all of them are acknowledged; requests for
  * other topics pass it (takeBatch).
@@ -189,9 +189,19 @@ export function createBatcher(options: BatcherOptions): Batcher {
     )
     void sending.finally(() => {
       sending = undefined
-      // What queued during the call waited long enough: no second linger.
-      if (queue.length > 0) dispatch()
+      // What queued during the call waited long enough (no second lingerMs), unless calls come closer than busyLingerMs.
+      if (queue.length > 0) dispatchWithin(busyLingerMs - (now() - lastCallAt))
     })
+  }
+
+  /** The next call at once (a full batch goes at once too), or after `waitMs`, gathering what arrives by then. */
+  function dispatchWithin(waitMs: number): void {
+    if (queued >= maxBatchRecords || waitMs <= 0) {
+      if (timer !== undefined) clearTimeout(timer)
+      dispatch()
+    } else {
+      timer ??= setTimeout(dispatch, waitMs)
+    }
   }
 
   return {
@@ -204,14 +214,7 @@ export function createBatcher(options: BatcherOptions): Batcher {
         const topics = new Set(records.map((r) => r.topic))
         queue.push({ records, topics, next: 0, waiter: { remaining: records.length, settled: false, resolve, reject } })
         queued += records.length
-        if (sending !== undefined) return
-        const linger = lingerMs > 0 ? lingerMs : busyLingerMs - (now() - lastCallAt)
-        if (queued >= maxBatchRecords || linger <= 0) {
-          if (timer !== undefined) clearTimeout(timer)
-          dispatch()
-        } else {
-          timer ??= setTimeout(dispatch, linger)
-        }
+        if (sending === undefined) dispatchWithin(lingerMs > 0 ? lingerMs : busyLingerMs - (now() - lastCallAt))
       })
     },
     failQueued(error) {

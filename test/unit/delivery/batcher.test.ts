@@ -406,6 +406,27 @@ describe('createBatcher', () => {
     expect(keys(2)).toEqual(['after a pause'])
   })
 
+  it('with busyLingerMs: what queued behind a quick call waits until busyLingerMs after that call began, gathering more', async () => {
+    const { calls, send, keys } = manualSend()
+    const b = batcher(send, { lingerMs: 0, busyLingerMs: 5, now: () => Date.now() })
+    void b.deliver([record('lone')])
+    void b.deliver([record('behind')])
+    await vi.advanceTimersByTimeAsync(1)
+    // Kafka answered within 1 ms: the next call does not go at once, but 5 ms after the first began.
+    calls[0]!.resolve()
+    await vi.advanceTimersByTimeAsync(1)
+    void b.deliver([record('later')])
+    expect(calls).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(3)
+    expect(keys(1)).toEqual(['behind', 'later'])
+    // Kafka slower than busyLingerMs: what queued meanwhile goes as soon as it answers.
+    void b.deliver([record('queued')])
+    await vi.advanceTimersByTimeAsync(8)
+    calls[1]!.resolve()
+    await flushMicrotasks()
+    expect(keys(2)).toEqual(['queued'])
+  })
+
   it('shares calls among many concurrent requests: those of one tick make one call, those arriving in flight the next', async () => {
     const batches: string[][] = []
     const send = async (records: OutboundRecord[]): Promise<void> => {
