@@ -20,6 +20,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     bridgeSource: SourceConfig | null
     receivedAtMs: number
+    /** The event the request was, once the pipeline named it: the access line says it (access-log.ts). */
+    bridgeEventId: string | null
   }
 }
 
@@ -35,12 +37,14 @@ interface IngestDeps {
 export function registerIngestRoutes(app: FastifyInstance, { pipeline, metrics, guard, senderTypes, heard }: IngestDeps): void {
   app.decorateRequest('bridgeSource', null)
   app.decorateRequest('receivedAtMs', 0)
+  app.decorateRequest('bridgeEventId', null)
 
   for (const type of senderTypes) {
     app.post<{ Params: { source: string }; Querystring: { token?: unknown } }>(sourcePath(type, ':source'), {
-      // Refuse before the body is read: an unknown or unauthorised sender costs no bytes.
-      onRequest: async (request) => {
+      // Refuse before the body is read: an unknown or unauthorised sender costs no bytes. A callback hook: no promise.
+      onRequest: (request, _reply, done) => {
         request.receivedAtMs = Date.now()
+        let refusal: Error | undefined
         try {
           request.bridgeSource = guard.admit(type, request.params.source, {
             ip: request.ip,
@@ -55,8 +59,10 @@ export function registerIngestRoutes(app: FastifyInstance, { pipeline, metrics, 
             metrics.requests.inc({ source, outcome: outcomeOfError[error.code] ?? 'rejected' })
             request.log.warn({ source: printableId(request.params.source), code: error.code }, error.message)
           }
-          throw error
+          refusal = error as Error
         }
+        // Outside the try: what fastify runs next from done() must not land in this catch.
+        done(refusal)
       },
       onError: async (request, _reply, error) => {
         const source = request.bridgeSource?.id ?? request.params.source
@@ -75,8 +81,7 @@ export function registerIngestRoutes(app: FastifyInstance, { pipeline, metrics, 
             // A pino child of the bridge's logger (server.ts gives fastify that logger), typed by fastify more narrowly.
             log: request.log as Logger,
           })
-          // The access line ("request completed", info; server.ts) then says which event the request was.
-          reply.log = reply.log.child({ event_id: outcome.eventId })
+          request.bridgeEventId = outcome.eventId
           metrics.requests.inc({ source: source.id, outcome: outcome.status === 'too_many' ? 'too_large' : outcome.status })
           if (outcome.status === 'rejected' || outcome.status === 'too_many') {
             const [code, error] = outcome.status === 'rejected' ? [400, ErrorCodes.BAD_INPUT] : [413, ErrorCodes.TOO_MANY_RECORDS]

@@ -90,8 +90,10 @@ export function buildHttp(deps: HttpDeps): FastifyInstance {
   const { maxConnections, maxBusyMs } = config.http
   shedOverload(app.server, { maxConnections, maxBusyMs }, { logger, onRefused: (reason) => deps.metrics.connectionsRefused.inc({ reason }) })
   app.setReplySerializer((payload) => JSON.stringify(payload))
-  app.addHook('onSend', async (request, reply) => {
+  // Set as the request comes in, so that every answer carries it, refusals included; a callback hook: no promise.
+  app.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id)
+    done()
   })
 
   // Bodies stay bytes: a refused body must reach the dead letter exactly as it came, whatever its type.

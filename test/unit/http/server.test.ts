@@ -68,6 +68,15 @@ describe('ingest routes', () => {
     }
   })
 
+  it('every answer carries its X-Request-Id, refusals and unknown routes included', async () => {
+    const { app } = setup()
+    const post = (url: string) => app.inject({ method: 'POST', url, payload: '{}', headers: { 'content-type': 'application/json', 'x-request-id': 'lb-1' } })
+    for (const [url, status] of [[`/v1/dv2000/desk?token=${SECRET}`, 200], ['/v1/dv2000/desk?token=wrong', 401], [`/v1/dv2000/nobody?token=${SECRET}`, 404], ['/nowhere', 404]] as const) {
+      const answer = await post(url)
+      expect([answer.statusCode, answer.headers['x-request-id']]).toEqual([status, 'lb-1'])
+    }
+  })
+
   it('maps each refusal to its SPEC status and never calls the pipeline for them', async () => {
     const { app, calls, metrics } = setup()
     const body = '{"category":3}'
