@@ -16,7 +16,7 @@ const CHECK_PENDING_MS = 10
 /**
  * kafkajs schedules the next check after every check and every response, pending requests or not, with a delay of
  * `throttledUntil - now` (negative unless Kafka throttles): each connection then runs a 1 ms timer for as long as it
- * is open, 4.7 % of a core for an idle bridge here and one more turn of the loop per millisecond under load
+ * is open: an idle bridge here took 47 ms of CPU a second with it, 18 without, and the loop turned once more a ms
  * (kafkajs issues #1556, #1704; the fix of PR #1667 is not released). A check is needed only while a request waits.
  */
 function scheduleCheckPendingRequests(this: RequestQueue): void {
