@@ -190,8 +190,13 @@ export function createBatcher(options: BatcherOptions): Batcher {
     void sending.finally(() => {
       sending = undefined
       // What queued during the call waited long enough (no second lingerMs), unless calls come closer than busyLingerMs.
-      if (queue.length > 0) dispatchWithin(busyLingerMs - (now() - lastCallAt))
+      if (queue.length > 0) dispatchWithin(busyLingerLeft())
     })
+  }
+
+  /** How long until busyLingerMs after the last call began: 0 or less once calls are not frequent. */
+  function busyLingerLeft(): number {
+    return busyLingerMs - (now() - lastCallAt)
   }
 
   /** The next call at once (a full batch goes at once too), or after `waitMs`, gathering what arrives by then. */
@@ -214,7 +219,7 @@ export function createBatcher(options: BatcherOptions): Batcher {
         const topics = new Set(records.map((r) => r.topic))
         queue.push({ records, topics, next: 0, waiter: { remaining: records.length, settled: false, resolve, reject } })
         queued += records.length
-        if (sending === undefined) dispatchWithin(lingerMs > 0 ? lingerMs : busyLingerMs - (now() - lastCallAt))
+        if (sending === undefined) dispatchWithin(lingerMs > 0 ? lingerMs : busyLingerLeft())
       })
     },
     failQueued(error) {
