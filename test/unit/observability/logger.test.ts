@@ -1,20 +1,14 @@
 // The logger's redaction: every shape in which the bridge holds a secret is censored, whoever logs it.
-import { Writable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
-import { createLogger } from '../../../src/observability/logger.js'
+import { capturingLogger } from '../delivery/spool-fixtures.js'
 
 const SECRET = 'do-not-print-4711'
 
+/** The one line `fields` make, as the process logger (redaction and serializers) writes it. */
 function logged(fields: Record<string, unknown>): string {
-  const lines: string[] = []
-  const destination = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(String(chunk))
-      done()
-    },
-  })
-  createLogger('info', destination).info(fields, 'a line')
-  return lines.join('')
+  const { logger, lines } = capturingLogger()
+  logger.info(fields, 'a line')
+  return JSON.stringify(lines[0])
 }
 
 const source = { id: 'desk', type: 'dv2000', secrets: [SECRET] }
