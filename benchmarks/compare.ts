@@ -96,7 +96,8 @@ async function waitListening(port: number): Promise<void> {
   for (let i = 0; i < 240; i++) {
     try {
       const res = await fetch(`http://127.0.0.1:${port}/readyz`)
-      if (res.status === 200 || res.status === 404) return
+      // The bridge is ready before it reaches Kafka (it spools meanwhile): measured only once it delivers.
+      if (res.status === 404 || (res.status === 200 && (await res.text()).includes('"delivering":"kafka"'))) return
     } catch {
       // not yet
     }
