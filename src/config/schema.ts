@@ -142,11 +142,11 @@ const settings = {
        */
       lingerMs: z.int().min(0).max(1000).default(0),
       /**
-       * Under load, a produce call waits until this long after the last one, gathering what arrives meanwhile: fewer
-       * calls, less CPU per event (each call costs kafkajs's encoding and a write); a request after a quiet spell of
-       * this long still goes at once. 0: never wait (only lingerMs).
+       * While requests keep arriving, a produce call waits for them, at most this long after its oldest request: fewer
+       * calls, less CPU per event (each call costs kafkajs's encoding and a write). A lone request, or one from senders
+       * that all wait for their answers, still goes at once (delivery/gathering.ts). 0: never wait (only lingerMs).
        */
-      busyLingerMs: z.int().min(0).max(1000).default(5),
+      busyLingerMs: z.int().min(0).max(1000).default(20),
       /** Records per produce request at most. */
       maxBatchRecords: z.int().min(1).default(20_000),
       /** A request whose records Kafka has not acknowledged by then is answered as unavailable. */

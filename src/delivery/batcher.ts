@@ -1,4 +1,5 @@
 // Lets concurrent requests share produce calls: linger when idle, one call in flight, the rest queue behind it.
+import { createGathering } from './gathering.js'
 import type { OutboundRecord } from './types.js'
 
 export interface BatcherOptions {
@@ -6,9 +7,8 @@ export interface BatcherOptions {
   send: (records: OutboundRecord[]) => Promise<void>
   lingerMs: number
   /**
-   * While calls are frequent (the last left less than this long ago), the next waits until this long after it, for
-   * company, also when requests queued behind a call in flight: at most one call per busyLingerMs under load, while a
-   * lone request (none for that long) goes at once. 0 (the default): never.
+   * While requests keep arriving, a call waits for them up to this long after its oldest request (gathering.ts says
+   * when it goes sooner: a lone request, arrivals stopping, every waiting sender back). 0 (the default): never.
    */
   busyLingerMs?: number
   maxBatchRecords: number
@@ -42,6 +42,7 @@ interface Queued {
   /** Index of the first record not yet taken into a call. */
   next: number
   waiter: Waiter
+  arrivedAt: number
 }
 
 export interface Batcher {
@@ -77,14 +78,13 @@ export function createBatcher(options: BatcherOptions): Batcher {
   const { send, lingerMs, maxBatchRecords, onBatch } = options
   const maxBatchBytes = options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES
   const retryWindowMs = options.retryWindowMs ?? 0
-  const busyLingerMs = options.busyLingerMs ?? 0
+  const gathering = createGathering(options.busyLingerMs ?? 0)
   const retriable = options.retriable ?? (() => false)
   const now = options.now ?? performance.now.bind(performance)
   let queue: Queued[] = []
   let queued = 0
   let sending: Promise<void> | undefined
   let timer: NodeJS.Timeout | undefined
-  let lastCallAt = -Infinity
 
   /**
    * The next call's records. Requests that fit whole go first, in queue order; then the first one that does not
@@ -159,8 +159,8 @@ export function createBatcher(options: BatcherOptions): Batcher {
   function dispatch(): void {
     timer = undefined
     if (sending !== undefined || queue.length === 0) return
+    gathering.began(now(), queue.length, queue[0]!.arrivedAt)
     const { records, parts } = takeBatch()
-    lastCallAt = now()
     sending = sendWithRetry(records).then(
       () => {
         for (const [waiter, count] of parts) {
@@ -189,23 +189,25 @@ export function createBatcher(options: BatcherOptions): Batcher {
     )
     void sending.finally(() => {
       sending = undefined
-      // What queued during the call waited long enough (no second lingerMs), unless calls come closer than busyLingerMs.
-      if (queue.length > 0) dispatchWithin(busyLingerLeft())
+      // What queued during the call has had its lingerMs; whether it waits for more company is gathering's call.
+      if (queue.length > 0) dispatchWhenGathered(0)
     })
   }
 
-  /** How long until busyLingerMs after the last call began: 0 or less once calls are not frequent. */
-  function busyLingerLeft(): number {
-    return busyLingerMs - (now() - lastCallAt)
-  }
-
-  /** The next call at once (a full batch goes at once too), or after `waitMs`, gathering what arrives by then. */
-  function dispatchWithin(waitMs: number): void {
+  /** The next call at once (a full batch goes at once too), or once it waited `lingerMs` and gathering says go. */
+  function dispatchWhenGathered(lingerMs: number): void {
+    const at = now()
+    const oldestAt = queue[0]!.arrivedAt
+    const waitMs = Math.max(oldestAt + lingerMs - at, gathering.waitMs(at, queue.length, oldestAt))
     if (queued >= maxBatchRecords || waitMs <= 0) {
       if (timer !== undefined) clearTimeout(timer)
       dispatch()
     } else {
-      timer ??= setTimeout(dispatch, waitMs)
+      // Arrivals since the timer was armed may have moved the moment; it is asked again when the timer fires.
+      timer ??= setTimeout(() => {
+        timer = undefined
+        if (sending === undefined && queue.length > 0) dispatchWhenGathered(lingerMs)
+      }, waitMs)
     }
   }
 
@@ -217,9 +219,11 @@ export function createBatcher(options: BatcherOptions): Batcher {
       if (records.length === 0) return Promise.resolve()
       return new Promise<void>((resolve, reject) => {
         const topics = new Set(records.map((r) => r.topic))
-        queue.push({ records, topics, next: 0, waiter: { remaining: records.length, settled: false, resolve, reject } })
+        const arrivedAt = now()
+        gathering.arrived(arrivedAt, sending !== undefined)
+        queue.push({ records, topics, next: 0, waiter: { remaining: records.length, settled: false, resolve, reject }, arrivedAt })
         queued += records.length
-        if (sending === undefined) dispatchWithin(lingerMs > 0 ? lingerMs : busyLingerLeft())
+        if (sending === undefined) dispatchWhenGathered(lingerMs)
       })
     },
     failQueued(error) {

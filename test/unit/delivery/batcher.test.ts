@@ -385,48 +385,6 @@ describe('createBatcher', () => {
     expect([big.status, sameTopic.status]).toEqual(['resolved', 'resolved'])
   })
 
-  it('with busyLingerMs: a lone request goes at once; while calls are frequent the next waits until busyLingerMs after the last, gathering company', async () => {
-    const { calls, send, keys } = manualSend()
-    const b = batcher(send, { lingerMs: 0, busyLingerMs: 5, now: () => Date.now() })
-    void b.deliver([record('lone')])
-    expect(keys(0)).toEqual(['lone'])
-    calls[0]!.resolve()
-    await vi.advanceTimersByTimeAsync(1)
-    // 1 ms after the last call: the next waits until 5 ms after it, and takes what arrived by then.
-    void b.deliver([record('a')])
-    await vi.advanceTimersByTimeAsync(2)
-    void b.deliver([record('b')])
-    expect(calls).toHaveLength(1)
-    await vi.advanceTimersByTimeAsync(2)
-    expect(keys(1)).toEqual(['a', 'b'])
-    calls[1]!.resolve()
-    // After a quiet spell as long as busyLingerMs, a request goes at once again.
-    await vi.advanceTimersByTimeAsync(5)
-    void b.deliver([record('after a pause')])
-    expect(keys(2)).toEqual(['after a pause'])
-  })
-
-  it('with busyLingerMs: what queued behind a quick call waits until busyLingerMs after that call began, gathering more', async () => {
-    const { calls, send, keys } = manualSend()
-    const b = batcher(send, { lingerMs: 0, busyLingerMs: 5, now: () => Date.now() })
-    void b.deliver([record('lone')])
-    void b.deliver([record('behind')])
-    await vi.advanceTimersByTimeAsync(1)
-    // Kafka answered within 1 ms: the next call does not go at once, but 5 ms after the first began.
-    calls[0]!.resolve()
-    await vi.advanceTimersByTimeAsync(1)
-    void b.deliver([record('later')])
-    expect(calls).toHaveLength(1)
-    await vi.advanceTimersByTimeAsync(3)
-    expect(keys(1)).toEqual(['behind', 'later'])
-    // Kafka slower than busyLingerMs: what queued meanwhile goes as soon as it answers.
-    void b.deliver([record('queued')])
-    await vi.advanceTimersByTimeAsync(8)
-    calls[1]!.resolve()
-    await flushMicrotasks()
-    expect(keys(2)).toEqual(['queued'])
-  })
-
   it('shares calls among many concurrent requests: those of one tick make one call, those arriving in flight the next', async () => {
     const batches: string[][] = []
     const send = async (records: OutboundRecord[]): Promise<void> => {
