@@ -2,8 +2,8 @@
 // requests, one after the other in one run: latency at a fixed rate with Connection: close (as DV2000 sends), events/s
 // at full speed with keep-alive and with close, the ratio bridge / null, and the bridge's RSS. Prints numbers; asserts
 // nothing. Needs `make build` and a running stack (make stack-up).
-// Usage: npx tsx benchmarks/compare.ts [--rate 1000] [--seconds 10] [--events 20000] [--concurrency 32] [--linger MS] [--profile]
-//   --linger: the bridge's kafka.lingerMs (default: the config's default); --profile: a bridge of its own under the
+// Usage: npx tsx benchmarks/compare.ts [--rate 1000] [--seconds 10] [--events 20000] [--concurrency 32] [--linger MS] [--busy-linger MS] [--profile]
+//   --linger, --busy-linger: the bridge's kafka.lingerMs and busyLingerMs (default: the config's); --profile: a bridge of its own under the
 //   full-speed keep-alive load with --cpu-prof; prints where its time goes.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
@@ -23,6 +23,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '32' },
     profile: { type: 'boolean', default: false },
     linger: { type: 'string' },
+    'busy-linger': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 })
@@ -118,7 +119,11 @@ function startBridge(profileDir?: string): ChildProcess {
     config,
     JSON.stringify({
       http: { host: '127.0.0.1', port: BRIDGE_PORT },
-      kafka: { brokers: [brokers], ...(values.linger === undefined ? {} : { lingerMs: Number(values.linger) }) },
+      kafka: {
+        brokers: [brokers],
+        ...(values.linger === undefined ? {} : { lingerMs: Number(values.linger) }),
+        ...(values['busy-linger'] === undefined ? {} : { busyLingerMs: Number(values['busy-linger']) }),
+      },
       schemaRegistry: { url: registry },
       topicPrefix: `bench-${randomUUID().slice(0, 8)}.`,
       spool: { dir: join(dir, `spool-${randomUUID().slice(0, 8)}`) },
@@ -175,7 +180,7 @@ type Measured = { fixedRate: { p50: number; p90: number; p99: number; errors: nu
 const b = bridgeResult as unknown as Measured & { fullSpeedKeepAlive: { peakRssMiB: number } }
 const z = nullResult as unknown as Measured
 const line = (label: string, bridgeValue: string, nullValue: string, ratio = ''): string => `${label.padEnd(42)}${bridgeValue.padStart(24)}${nullValue.padStart(24)}${ratio.padStart(8)}`
-console.log(`node ${process.version}; ${rate} events/s for ${fixedSeconds} s (Connection: close), then ${events} events by ${concurrency} senders; kafka.lingerMs ${values.linger ?? 'default'}`)
+console.log(`node ${process.version}; ${rate} events/s for ${fixedSeconds} s (Connection: close), then ${events} events by ${concurrency} senders; kafka.lingerMs ${values.linger ?? 'default'}, busyLingerMs ${values['busy-linger'] ?? 'default'}`)
 console.log(line('', 'bridge', 'null fastify', 'ratio'))
 console.log(line(`fixed ${rate}/s, close: p50 / p90 / p99 ms`, `${b.fixedRate.p50} / ${b.fixedRate.p90} / ${b.fixedRate.p99}`, `${z.fixedRate.p50} / ${z.fixedRate.p90} / ${z.fixedRate.p99}`))
 const ratio = (x: number, y: number): string => `${Math.round((100 * x) / y)} %`
