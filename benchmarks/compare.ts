@@ -135,10 +135,17 @@ function startBridge(profileDir?: string): ChildProcess {
   return spawn(process.execPath, [...flags, 'dist/main.js', 'serve', '--config', config], { stdio: ['ignore', 'inherit', 'inherit'] })
 }
 
-/** The bridge's produce calls so far (its /metrics). */
-async function produceCalls(port: number): Promise<number> {
+/** The bridge's produce calls so far and the seconds they took (its /metrics). */
+async function produceCalls(port: number): Promise<{ calls: number; seconds: number }> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
-  return Number(/^bridge_produce_calls_total\{result="ok"\} (\d+)/m.exec(text)?.[1] ?? NaN)
+  const value = (pattern: RegExp): number => Number(pattern.exec(text)?.[1] ?? NaN)
+  return { calls: value(/^bridge_produce_calls_total\{result="ok"\} (\d+)/m), seconds: value(/^bridge_produce_call_duration_seconds_sum ([\d.e+-]+)/m) }
+}
+
+/** Records per produce call and a call's mean duration between two readings of produceCalls. */
+function perCall(records: number, before: { calls: number; seconds: number }, after: { calls: number; seconds: number }) {
+  const calls = after.calls - before.calls
+  return { recordsPerProduceCall: Number((records / calls).toFixed(2)), meanProduceCallMs: Number(((1000 * (after.seconds - before.seconds)) / calls).toFixed(2)) }
 }
 
 async function measure(name: string, port: number, pid: number | undefined): Promise<Record<string, unknown>> {
@@ -147,15 +154,17 @@ async function measure(name: string, port: number, pid: number | undefined): Pro
     const { status } = await post(port, i, false)
     if (status !== 200) throw new Error(`${name} answered ${status} during the warm-up: nothing to measure`)
   }
-  const callsBefore = pid === undefined ? 0 : await produceCalls(port)
+  const isBridge = pid !== undefined
+  const atStart = isBridge ? await produceCalls(port) : undefined
   const atRate = await fixedRate(port)
-  const callsAtRate = pid === undefined ? 0 : (await produceCalls(port)) - callsBefore
+  const afterRate = isBridge ? await produceCalls(port) : undefined
   const keepAlive = await fullSpeed(port, true, pid)
+  const afterKeepAlive = isBridge ? await produceCalls(port) : undefined
   const close = await fullSpeed(port, false, pid)
   return {
     target: name,
-    fixedRate: { ...atRate, ...(pid === undefined ? {} : { recordsPerProduceCall: Number(((rate * fixedSeconds) / callsAtRate).toFixed(2)) }) },
-    fullSpeedKeepAlive: keepAlive,
+    fixedRate: { ...atRate, ...(isBridge ? perCall(rate * fixedSeconds, atStart!, afterRate!) : {}) },
+    fullSpeedKeepAlive: { ...keepAlive, ...(isBridge ? perCall(events, afterRate!, afterKeepAlive!) : {}) },
     fullSpeedClose: close,
   }
 }
@@ -185,6 +194,8 @@ console.log(line('', 'bridge', 'null fastify', 'ratio'))
 console.log(line(`fixed ${rate}/s, close: p50 / p90 / p99 ms`, `${b.fixedRate.p50} / ${b.fixedRate.p90} / ${b.fixedRate.p99}`, `${z.fixedRate.p50} / ${z.fixedRate.p90} / ${z.fixedRate.p99}`))
 const ratio = (x: number, y: number): string => `${Math.round((100 * x) / y)} %`
 console.log(line(`fixed ${rate}/s: records per produce call`, String((b.fixedRate as { recordsPerProduceCall?: number }).recordsPerProduceCall), '-'))
+const keepAliveCalls = b.fullSpeedKeepAlive as unknown as ReturnType<typeof perCall>
+console.log(line('full speed, keep-alive: records / call, call ms', `${keepAliveCalls.recordsPerProduceCall} / ${keepAliveCalls.meanProduceCallMs}`, '-'))
 console.log(line(`full speed, keep-alive: events/s`, String(b.fullSpeedKeepAlive.eventsPerSecond), String(z.fullSpeedKeepAlive.eventsPerSecond), ratio(b.fullSpeedKeepAlive.eventsPerSecond, z.fullSpeedKeepAlive.eventsPerSecond)))
 console.log(line(`full speed, close: events/s`, String(b.fullSpeedClose.eventsPerSecond), String(z.fullSpeedClose.eventsPerSecond), ratio(b.fullSpeedClose.eventsPerSecond, z.fullSpeedClose.eventsPerSecond)))
 const errors = (m: Record<string, unknown>): number =>
