@@ -256,6 +256,11 @@ export function configSchemaFor(senders: readonly SenderOptions[]) {
     .strictObject({ ...settings, sources: z.array(source).default([]) })
     .transform((config, ctx) => ({ ...config, sources: config.sources.map((source, index) => withSecretsFile(source, index, ctx)) }))
     .superRefine((config, ctx) => {
+      const { lingerMs, busyLingerMs, ackTimeoutMs } = config.kafka
+      if (lingerMs + busyLingerMs >= ackTimeoutMs) {
+        // Every event under load would wait out its ack timeout and be answered 202 from the spool.
+        ctx.addIssue({ code: 'custom', path: ['kafka', 'busyLingerMs'], message: `kafka.lingerMs + busyLingerMs (${lingerMs + busyLingerMs} ms) must be less than kafka.ackTimeoutMs (${ackTimeoutMs} ms)` })
+      }
       const seen = new Set<string>()
       const byVariable = new Map<string, string>()
       config.sources.forEach((source, index) => {

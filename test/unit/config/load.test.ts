@@ -152,6 +152,11 @@ describe('validateConfig', () => {
     for (const message of refusals) expect(message).not.toContain('clear-pass')
   })
 
+  it('refuses a linger that reaches the ack timeout: every event under load would be spooled', () => {
+    expect(invalid({ kafka: { brokers: ['kafka:9092'], busyLingerMs: 1000, ackTimeoutMs: 1000 } })).toMatch(/kafka\.busyLingerMs: kafka\.lingerMs \+ busyLingerMs \(1000 ms\) must be less than kafka\.ackTimeoutMs \(1000 ms\)/)
+    expect(invalid({ kafka: { brokers: ['kafka:9092'], lingerMs: 300, busyLingerMs: 300, ackTimeoutMs: 500 } })).toMatch(/\(600 ms\) must be less than kafka\.ackTimeoutMs \(500 ms\)/)
+  })
+
   it('refuses a duplicate source id, naming the second one', () => {
     const message = invalid({ sources: [dv2000, { ...dv2000, type: 'servio', secrets: ['another-secret'] }] })
     expect(message).toMatch(/sources\[1\]\.id: duplicate source id "front-desk"/)
