@@ -68,8 +68,8 @@ const DEFAULT_MAX_BATCH_BYTES = 256 * 1024
  * States: idle (nothing queued) → lingering (timer armed) → sending (one call in flight; new requests queue)
  * → sending again if anything queued meanwhile (when gathering.ts says so), else idle.
  * One call at a time keeps per-key order equal to the order requests were accepted. A large request is split over
- * several calls (Kafka refuses a partition's batch over its message size limit) and resolves when all of them are acknowledged; requests for
- * other topics pass it (takeBatch).
+ * several calls (Kafka refuses a partition's batch over its message size limit) and resolves when all of them are
+ * acknowledged; requests for other topics pass it (takeBatch).
  * A call that failed for an outage rejects its requests and every request queued behind it, so that they can
  * all take the same fallback in the same order; one refused (an ACL, a missing topic) rejects with it only the
  * queued requests that share one of its topics, and the others are sent next.

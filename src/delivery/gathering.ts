@@ -11,7 +11,7 @@ export interface Gathering {
   arrived(at: number, inFlight: boolean): void
   /** How much longer the next call should wait for company: 0 or less, go now. */
   waitMs(at: number, queuedRequests: number, oldestAt: number): number
-  /** The next call goes now, carrying what is queued; returns why, for metrics and tests. */
+  /** The next call goes now, carrying what is queued; returns which rule sent it (the tests check the rules by it). */
   began(at: number, queuedRequests: number, oldestAt: number): GatherReason
 }
 
