@@ -66,7 +66,9 @@ export function memberSpans(text: string, span: Span = { start: 0, end: text.len
   i = skipWhitespace(text, i + 1)
   while (i < span.end && text.charCodeAt(i) === 0x22) {
     const keyEnd = stringEnd(text, i)
-    const key = JSON.parse(text.slice(i, keyEnd)) as string
+    const raw = text.slice(i + 1, keyEnd - 1)
+    // Only a key with an escape needs decoding; JSON.parse for every key was a measurable share of a request.
+    const key = raw.includes('\\') ? (JSON.parse(text.slice(i, keyEnd)) as string) : raw
     i = skipWhitespace(text, keyEnd)
     i = skipWhitespace(text, i + 1) // past ':'
     const end = valueEnd(text, i)

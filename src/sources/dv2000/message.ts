@@ -24,13 +24,19 @@ export interface NormalisedMessage {
 export function normaliseMessage(node: unknown, text: string, span: Span | undefined): NormalisedMessage {
   if (!isJsonObject(node)) return { message: null, unconvertible: [] }
   const fields = node
-  const spans = span === undefined ? undefined : memberSpans(text, span)
+  let spans: Map<string, Span> | undefined
+  // The digits of a number as sent; the message's text is scanned only when a text field holds one (rarely).
+  const digitsOf = (name: string): string | undefined => {
+    if (span === undefined) return undefined
+    spans ??= memberSpans(text, span)
+    return sliceOf(text, spans.get(name))
+  }
   const unconvertible: string[] = []
   const message = {} as Record<keyof Dv2000Message, string | number | boolean | null>
 
   for (const name of textFields) {
     const value = fields[name]
-    const converted = value === undefined || value === null ? null : toText(value, sliceOf(text, spans?.get(name)))
+    const converted = value === undefined || value === null ? null : toText(value, typeof value === 'number' ? digitsOf(name) : undefined)
     if (converted === undefined) unconvertible.push(name)
     message[name] = converted ?? null
   }
