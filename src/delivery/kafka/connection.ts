@@ -5,6 +5,7 @@ import { Kafka, logLevel, type SASLOptions } from 'kafkajs'
 import type { BridgeConfig } from '../../config/schema.js'
 import type { Logger } from '../../observability/logger.js'
 import { kafkaLogCreator } from './log-routing.js'
+import './record-encoder.js'
 import './request-queue-fix.js'
 
 /** What kafkajs takes for TLS: false, true (the system's CAs), or the private CA and client certificate read now. */

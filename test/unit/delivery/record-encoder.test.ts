@@ -1,0 +1,60 @@
+// The bridge's Kafka record encoder against kafkajs's own: the same bytes for every record, the same failures.
+import { createRequire } from 'node:module'
+import { describe, expect, it } from 'vitest'
+import { encodeRecord, kafkajsEncodeRecord, type RecordFields } from '../../../src/delivery/kafka/record-encoder.js'
+import { rawPostExample } from '../../fixtures/dv2000/index.js'
+
+/** The headers of a bridge record (SPEC §3), as records.ts makes them. */
+const bridgeHeaders = {
+  event_id: '0190f7a2-5b1c-7d3e-9f00-3c2b1a4d5e6f',
+  source: 'hotel-berlin',
+  received_at: '2026-12-07T21:30:00.123Z',
+  ce_specversion: '1.0',
+  ce_id: '0190f7a2-5b1c-7d3e-9f00-3c2b1a4d5e6f',
+  ce_source: '/v1/dv2000/hotel-berlin',
+  ce_type: 'org.hotel-kafka-bridge.dv2000.room_update',
+  ce_time: '2026-12-07T21:29:59Z',
+  'content-type': 'application/avro',
+}
+
+const cases: Record<string, RecordFields> = {
+  'a bridge record: string key, Avro value, nine headers': { key: 'hotel-berlin:1203', value: Buffer.from(rawPostExample()), headers: bridgeHeaders, offsetDelta: 7, timestampDelta: 0 },
+  'null key and value, no headers': { key: null, value: null },
+  'undefined key, string value, empty headers': { value: 'plain text', headers: {} },
+  'multi-byte text in key, header names and values': { key: 'Zimmer Müller 🛏', value: Buffer.alloc(0), headers: { 'grüße': 'ünïcødé ✓', e: '' } },
+  'Buffer and array header values': { key: Buffer.from([0, 1, 255]), value: 'v', headers: { raw: Buffer.from([9, 8, 7]), many: ['a', Buffer.from('b'), 'c'] } },
+  'a large value (three-byte length) at a large offset': { key: 'k', value: Buffer.alloc(100_000, 0x61), offsetDelta: 9_999, timestampDelta: 123_456 },
+  'a negative timestamp delta': { key: 'k', value: 'v', timestampDelta: -1_500 },
+  'deltas beyond 30 bits (left to kafkajs)': { key: 'k', value: 'v', timestampDelta: 2 ** 40, offsetDelta: 2 ** 31 },
+  'a large negative timestamp delta': { key: 'k', value: 'v', timestampDelta: -(2 ** 35) },
+  'a number as key (kafkajs refuses it)': { key: 42, value: 'v' },
+}
+
+describe('Kafka record encoder', () => {
+  for (const [name, fields] of Object.entries(cases)) {
+    it(`writes what kafkajs writes: ${name}`, () => {
+      // What kafkajs cannot encode (a number as key, a varint past 32 bits) must fail here too, with its error.
+      const outcome = (encode: typeof encodeRecord) => {
+        try {
+          return encode(fields).buffer.toString('hex')
+        } catch (error) {
+          return `threw ${String(error)}`
+        }
+      }
+      expect(outcome(encodeRecord)).toBe(outcome(kafkajsEncodeRecord))
+    })
+  }
+
+  it('fails as kafkajs fails on a header value that is neither text nor bytes', () => {
+    for (const value of [7, null, undefined]) {
+      const fields = { key: 'k', value: 'v', headers: { bad: value } }
+      expect(() => kafkajsEncodeRecord(fields)).toThrow()
+      expect(() => encodeRecord(fields)).toThrow()
+    }
+  })
+
+  it('is the encoder kafkajs loads for its produce requests', () => {
+    const require = createRequire(import.meta.url)
+    expect(require('kafkajs/src/protocol/recordBatch/record/v0/index.js')).toBe(encodeRecord)
+  })
+})
