@@ -33,7 +33,7 @@ const cases: Record<string, RecordFields> = {
 describe('Kafka record encoder', () => {
   for (const [name, fields] of Object.entries(cases)) {
     it(`writes what kafkajs writes: ${name}`, () => {
-      // What kafkajs cannot encode (a number as key, a varint past 32 bits) must fail here too, with its error.
+      // What kafkajs refuses (a number as key) must fail here too, with its error.
       const outcome = (encode: typeof encodeRecord) => {
         try {
           return encode(fields).buffer.toString('hex')
