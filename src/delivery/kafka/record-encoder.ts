@@ -20,7 +20,6 @@ interface Encoder {
 }
 
 const RECORD_MODULE = 'kafkajs/src/protocol/recordBatch/record/v0/index.js'
-const PRODUCE_V3_MODULE = 'kafkajs/src/protocol/requests/produce/v3/request.js'
 const EncoderClass = require('kafkajs/src/protocol/encoder.js') as { prototype: Encoder }
 
 /** kafkajs's own record encoder: the reference the tests compare with, and what takes any record ours does not. */
@@ -103,8 +102,9 @@ export function encodeRecord(fields: RecordFields): Encoder {
   return encoder
 }
 
-// kafkajs's produce request takes the encoder from the module cache when it is first loaded, at the first produce call.
-if (require.cache[require.resolve(PRODUCE_V3_MODULE)] !== undefined) {
-  throw new Error('kafkajs produced before its record encoder was replaced: import record-encoder.js before any producer sends')
-}
+// kafkajs's produce request v3 takes the record encoder from the module cache when it loads, and v4-v7 take v3.
+// Those already loaded (a test's own producer, or this module evaluated again in the same process) are evicted,
+// so kafkajs's produce call, which requires its request lazily, loads them again with this encoder.
+const PRODUCE_REQUEST_MODULES = [3, 4, 5, 6, 7].map((v) => `kafkajs/src/protocol/requests/produce/v${v}/request.js`)
 require.cache[require.resolve(RECORD_MODULE)]!.exports = encodeRecord
+for (const name of PRODUCE_REQUEST_MODULES) delete require.cache[require.resolve(name)]

@@ -1,8 +1,10 @@
 // The bridge's Kafka record encoder against kafkajs's own: the same bytes for every record, the same failures.
 import { createRequire } from 'node:module'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { encodeRecord, kafkajsEncodeRecord, type RecordFields } from '../../../src/delivery/kafka/record-encoder.js'
 import { rawPostExample } from '../../fixtures/dv2000/index.js'
+
+const require = createRequire(import.meta.url)
 
 /** The headers of a bridge record (SPEC §3), as records.ts makes them. */
 const bridgeHeaders = {
@@ -54,7 +56,15 @@ describe('Kafka record encoder', () => {
   })
 
   it('is the encoder kafkajs loads for its produce requests', () => {
-    const require = createRequire(import.meta.url)
     expect(require('kafkajs/src/protocol/recordBatch/record/v0/index.js')).toBe(encodeRecord)
+  })
+
+  it('takes over produce requests kafkajs loaded before it, as when a second test file runs in the same process', async () => {
+    const produceV5 = 'kafkajs/src/protocol/requests/produce/v5/request.js'
+    const loadedBefore: unknown = require(produceV5)
+    vi.resetModules()
+    const again = await import('../../../src/delivery/kafka/record-encoder.js')
+    expect(require('kafkajs/src/protocol/recordBatch/record/v0/index.js')).toBe(again.encodeRecord)
+    expect(require(produceV5)).not.toBe(loadedBefore)
   })
 })
