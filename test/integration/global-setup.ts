@@ -23,9 +23,10 @@ export default function setup(project: TestProject): () => void {
   project.provide('stackScript', STACK_SCRIPT)
   project.provide('stackEnv', {})
   project.provide('secureKafka', { saslBrokers: value('SECURE_KAFKA_SASL_BROKERS'), mtlsBrokers: value('SECURE_KAFKA_MTLS_BROKERS'), pki: value('SECURE_KAFKA_PKI') })
-  const startedHere = !/^kafka: running/m.test(before) || !/^registry: running/m.test(before) || !/^kafka-secure: running/m.test(before)
+  // Only what these tests started is stopped: a developer's `make stack-up` (kafka, registry) outlives the run.
+  const startedHere = ['kafka', 'registry', 'kafka-secure'].filter((service) => !new RegExp(`^${service}: running`, 'm').test(before))
   return () => {
-    // Leave a stack the developer started (make run) alone; stop one these tests started, unless asked to keep it.
-    if (startedHere && process.env['KEEP_STACK'] !== '1') runStack({ STACK_SECURE: '1' }, 'down')
+    if (process.env['KEEP_STACK'] === '1') return
+    for (const service of startedHere) runStack({ STACK_SECURE: '1' }, 'down', service)
   }
 }
