@@ -7,14 +7,14 @@
 //   [--key-type ec|rsa] [--linger MS] [--busy-linger MS] [--log-level info] [--processes N] [--profile]
 //   --processes: the bridge's http.processes (its CPU is then its whole process tree's).
 //   --log-level: the bridge's (default info, the config's default: a line per request); --profile: each mode once
-//   more with the bridge under --cpu-prof, printing where its time goes.
+//   more with the bridge under --cpu-prof, printing where its time goes (self time, and inclusive while measured).
 import http from 'node:http'
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { type Answer, atFixedRate, headerHelp, postEvent } from './common.js'
-import { topSelfTime } from './profile.js'
+import { topInclusive, topSelfTime } from './profile.js'
 import { cpuMs, makeCertificate, produceCalls, startBridge, startNullServer, stop, waitListening, type Target, type Tls } from './targets.js'
 
 const { values } = parseArgs({
@@ -62,7 +62,7 @@ function sender(mode: Mode, target: Target): (i: number) => Promise<Answer> {
 }
 
 /** The target's CPU ms per event over `events` at `rate`, after a warm-up; for a bridge, its records per produce call. */
-async function cpuPerEvent(mode: Mode, target: Target): Promise<{ ms: number; failed: number; perCall: number }> {
+async function cpuPerEvent(mode: Mode, target: Target): Promise<{ ms: number; failed: number; perCall: number; measuredFrom: number }> {
   const send = sender(mode, target)
   // Long enough for V8 to compile the hot paths: the first rounds ran 30-50 % higher after 300 events. Slowly at
   // first: cold, an HTTPS bridge costs twice its warm CPU, more than one core at 500/s, and sheds (http.maxBusyMs).
@@ -74,10 +74,11 @@ async function cpuPerEvent(mode: Mode, target: Target): Promise<{ ms: number; fa
   if (notOk.length > 0) console.error(`${target.name} (${mode}): ${notOk.length} of ${warm.length} warm-up connections refused (the machine is saturated: CPU per event below counts answered events)`)
   const callsBefore = await produceCalls(target)
   const before = cpuMs(target.process.pid!)
+  const measuredFrom = performance.now()
   const answers = await atFixedRate(rate, events, send)
   const used = cpuMs(target.process.pid!) - before
   const answered = answers.filter((a) => a.status === 200).length
-  return { ms: used / answered, failed: events - answered, perCall: answered / ((await produceCalls(target)) - callsBefore) }
+  return { ms: used / answered, failed: events - answered, perCall: answered / ((await produceCalls(target)) - callsBefore), measuredFrom }
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
@@ -123,10 +124,12 @@ for (const [mode, row] of results) {
 if (values.profile) {
   for (const mode of modes) {
     const profileDir = mkdtempSync(join(tmpdir(), 'bridge-profile-'))
+    const startedAt = performance.now()
     const { bridge, nullServer } = await startTargets(mode, ['--cpu-prof', '--cpu-prof-dir', profileDir])
     await stop(nullServer)
+    let measuredFrom: number
     try {
-      await cpuPerEvent(mode, bridge)
+      measuredFrom = (await cpuPerEvent(mode, bridge)).measuredFrom
     } finally {
       await stop(bridge)
     }
@@ -134,5 +137,8 @@ if (values.profile) {
     if (file === undefined) continue
     console.log(`\nbridge CPU profile, ${label[mode]}, ${rate}/s (${join(profileDir, file)}), self time:`)
     for (const line of topSelfTime(join(profileDir, file), 25)) console.log(`  ${line}`)
+    // The profile begins as the process starts, a little after startedAt: start-up and warm-up are left out.
+    console.log(`inclusive, share of the busy time while measured (start-up and warm-up left out):`)
+    for (const line of topInclusive(join(profileDir, file), 40, measuredFrom - startedAt)) console.log(`  ${line}`)
   }
 }
