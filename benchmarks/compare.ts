@@ -1,8 +1,8 @@
 // `make bench` (4 of 4): the bridge and a null fastify server (same HTTP settings; parses the JSON, answers 200) under the same
 // requests, one after the other in one run: latency at a fixed rate with Connection: close (as DV2000 sends), events/s
-// at full speed with keep-alive and with close, the ratio bridge / null, and the bridge's RSS. Prints numbers; asserts
-// nothing. Needs `make build` and a running stack (make stack-up).
-// Usage: npx tsx benchmarks/compare.ts [--rate 1000] [--seconds 10] [--events 20000] [--concurrency 32] [--linger MS] [--busy-linger MS] [--profile]
+// at full speed with keep-alive and with close in --rounds interleaved rounds (medians, and of each round's ratio
+// bridge / null), and the bridge's RSS. Prints numbers; asserts nothing. Needs `make build` and a running stack.
+// Usage: npx tsx benchmarks/compare.ts [--rate 1000] [--seconds 10] [--events 20000] [--concurrency 32] [--rounds 3] [--linger MS] [--busy-linger MS] [--profile]
 //   --linger, --busy-linger: the bridge's kafka.lingerMs and busyLingerMs (default: the config's); --profile: a bridge of its own under the
 //   full-speed keep-alive load with --cpu-prof; prints where its time goes.
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -21,6 +21,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '10' },
     events: { type: 'string', default: '20000' },
     concurrency: { type: 'string', default: '32' },
+    rounds: { type: 'string', default: '3' },
     profile: { type: 'boolean', default: false },
     linger: { type: 'string' },
     'busy-linger': { type: 'string' },
@@ -35,6 +36,7 @@ const rate = Number(values.rate)
 const fixedSeconds = Number(values.seconds)
 const events = Number(values.events)
 const concurrency = Number(values.concurrency)
+const rounds = Number(values.rounds)
 const brokers = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092'
 const registry = process.env['SCHEMA_REGISTRY_URL'] ?? 'http://127.0.0.1:8081/apis/ccompat/v7'
 const dir = mkdtempSync(join(tmpdir(), 'bridge-compare-'))
@@ -148,61 +150,72 @@ function perCall(records: number, before: { calls: number; seconds: number }, af
   return { recordsPerProduceCall: Number((records / calls).toFixed(2)), meanProduceCallMs: Number(((1000 * (after.seconds - before.seconds)) / calls).toFixed(2)) }
 }
 
-async function measure(name: string, port: number, pid: number | undefined): Promise<Record<string, unknown>> {
-  // Warm-up: connections, JIT, and for the bridge its schema ids. A target that does not answer 200 is not measured.
+/** Warm-up: connections, JIT, and for the bridge its schema ids. A target that does not answer 200 is not measured. */
+async function warmUp(name: string, port: number): Promise<void> {
   for (let i = 0; i < 300; i++) {
     const { status } = await post(port, i, false)
     if (status !== 200) throw new Error(`${name} answered ${status} during the warm-up: nothing to measure`)
   }
-  const isBridge = pid !== undefined
-  const atStart = isBridge ? await produceCalls(port) : undefined
-  const atRate = await fixedRate(port)
-  const afterRate = isBridge ? await produceCalls(port) : undefined
-  const keepAlive = await fullSpeed(port, true, pid)
-  const afterKeepAlive = isBridge ? await produceCalls(port) : undefined
-  const close = await fullSpeed(port, false, pid)
+}
+
+interface FullSpeedRound {
+  keepAlive: { bridge: number; null: number; recordsPerProduceCall: number; meanProduceCallMs: number }
+  close: { bridge: number; null: number }
+  peakRssMiB: number
+  errors: { bridge: number; null: number }
+}
+
+/** One round at full speed, keep-alive then close, each the null server's run then the bridge's. */
+async function fullSpeedRound(bridgePid: number): Promise<FullSpeedRound> {
+  const nullKeepAlive = await fullSpeed(NULL_PORT, true)
+  const before = await produceCalls(BRIDGE_PORT)
+  const bridgeKeepAlive = await fullSpeed(BRIDGE_PORT, true, bridgePid)
+  const calls = perCall(events, before, await produceCalls(BRIDGE_PORT))
+  const nullClose = await fullSpeed(NULL_PORT, false)
+  const bridgeClose = await fullSpeed(BRIDGE_PORT, false, bridgePid)
   return {
-    target: name,
-    fixedRate: { ...atRate, ...(isBridge ? perCall(rate * fixedSeconds, atStart!, afterRate!) : {}) },
-    fullSpeedKeepAlive: { ...keepAlive, ...(isBridge ? perCall(events, afterRate!, afterKeepAlive!) : {}) },
-    fullSpeedClose: close,
+    keepAlive: { bridge: bridgeKeepAlive.eventsPerSecond, null: nullKeepAlive.eventsPerSecond, ...calls },
+    close: { bridge: bridgeClose.eventsPerSecond, null: nullClose.eventsPerSecond },
+    peakRssMiB: Math.max(bridgeKeepAlive.peakRssMiB ?? 0, bridgeClose.peakRssMiB ?? 0),
+    errors: { bridge: bridgeKeepAlive.errors + bridgeClose.errors, null: nullKeepAlive.errors + nullClose.errors },
   }
 }
 
+// Both run throughout, idle while the other is measured; rounds interleave them, so a machine that slows down for a
+// while (these share it with Kafka and the load) slows both alike, and each round's ratio is of the same minutes.
 const nullServer = spawn(process.execPath, ['--import', 'tsx', 'benchmarks/null-server.ts', String(NULL_PORT)], { stdio: ['ignore', 'ignore', 'inherit'] })
-let nullResult: Record<string, unknown>
-try {
-  await waitListening(NULL_PORT)
-  nullResult = await measure('null fastify', NULL_PORT, undefined)
-} finally {
-  await stop(nullServer)
-}
 const bridge = startBridge()
-let bridgeResult: Record<string, unknown>
+let fixed: { bridge: Awaited<ReturnType<typeof fixedRate>> & ReturnType<typeof perCall>; null: Awaited<ReturnType<typeof fixedRate>> }
+const fullSpeedRounds: FullSpeedRound[] = []
 try {
-  await waitListening(BRIDGE_PORT)
-  bridgeResult = await measure('bridge', BRIDGE_PORT, bridge.pid)
+  await Promise.all([waitListening(NULL_PORT), waitListening(BRIDGE_PORT)])
+  await warmUp('null fastify', NULL_PORT)
+  await warmUp('bridge', BRIDGE_PORT)
+  const nullFixed = await fixedRate(NULL_PORT)
+  const before = await produceCalls(BRIDGE_PORT)
+  const bridgeFixed = await fixedRate(BRIDGE_PORT)
+  fixed = { bridge: { ...bridgeFixed, ...perCall(rate * fixedSeconds, before, await produceCalls(BRIDGE_PORT)) }, null: nullFixed }
+  for (let round = 0; round < rounds; round++) fullSpeedRounds.push(await fullSpeedRound(bridge.pid!))
 } finally {
-  await stop(bridge)
+  await Promise.all([stop(nullServer), stop(bridge)])
 }
-type Measured = { fixedRate: { p50: number; p90: number; p99: number; errors: number }; fullSpeedKeepAlive: { eventsPerSecond: number }; fullSpeedClose: { eventsPerSecond: number; peakRssMiB?: number } }
-const b = bridgeResult as unknown as Measured & { fullSpeedKeepAlive: { peakRssMiB: number } }
-const z = nullResult as unknown as Measured
-const line = (label: string, bridgeValue: string, nullValue: string, ratio = ''): string => `${label.padEnd(42)}${bridgeValue.padStart(24)}${nullValue.padStart(24)}${ratio.padStart(8)}`
-console.log(`node ${process.version}; ${rate} events/s for ${fixedSeconds} s (Connection: close), then ${events} events by ${concurrency} senders; kafka.lingerMs ${values.linger ?? 'default'}, busyLingerMs ${values['busy-linger'] ?? 'default'}`)
-console.log(line('', 'bridge', 'null fastify', 'ratio'))
-console.log(line(`fixed ${rate}/s, close: p50 / p90 / p99 ms`, `${b.fixedRate.p50} / ${b.fixedRate.p90} / ${b.fixedRate.p99}`, `${z.fixedRate.p50} / ${z.fixedRate.p90} / ${z.fixedRate.p99}`))
-const ratio = (x: number, y: number): string => `${Math.round((100 * x) / y)} %`
-console.log(line(`fixed ${rate}/s: records per produce call`, String((b.fixedRate as { recordsPerProduceCall?: number }).recordsPerProduceCall), '-'))
-const keepAliveCalls = b.fullSpeedKeepAlive as unknown as ReturnType<typeof perCall>
-console.log(line('full speed, keep-alive: records / call, call ms', `${keepAliveCalls.recordsPerProduceCall} / ${keepAliveCalls.meanProduceCallMs}`, '-'))
-console.log(line(`full speed, keep-alive: events/s`, String(b.fullSpeedKeepAlive.eventsPerSecond), String(z.fullSpeedKeepAlive.eventsPerSecond), ratio(b.fullSpeedKeepAlive.eventsPerSecond, z.fullSpeedKeepAlive.eventsPerSecond)))
-console.log(line(`full speed, close: events/s`, String(b.fullSpeedClose.eventsPerSecond), String(z.fullSpeedClose.eventsPerSecond), ratio(b.fullSpeedClose.eventsPerSecond, z.fullSpeedClose.eventsPerSecond)))
-const errors = (m: Record<string, unknown>): number =>
-  ['fixedRate', 'fullSpeedKeepAlive', 'fullSpeedClose'].reduce((n, k) => n + ((m[k] as { errors: number }).errors ?? 0), 0)
-console.log(line('answers other than 200', String(errors(bridgeResult)), String(errors(nullResult))))
-console.log(line(`bridge RSS under full speed: peak MiB`, String(Math.max(b.fullSpeedKeepAlive.peakRssMiB, b.fullSpeedClose.peakRssMiB ?? 0)), '-'))
-console.log(JSON.stringify({ bridge: bridgeResult, null: nullResult }))
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+/** The median, and each round's value in brackets. */
+const cell = (xs: number[], digits = 0): string => `${median(xs).toFixed(digits)} (${xs.map((x) => x.toFixed(digits)).join(', ')})`
+const ratios = (mode: 'keepAlive' | 'close'): number[] => fullSpeedRounds.map((r) => (100 * r[mode].bridge) / r[mode].null)
+const line = (label: string, bridgeValue: string, nullValue: string, ratio = ''): string => `${label.padEnd(48)}${bridgeValue.padStart(26)}${nullValue.padStart(26)}${ratio.padStart(22)}`
+console.log(`node ${process.version}; ${rate} events/s for ${fixedSeconds} s (Connection: close), then ${rounds} rounds of ${events} events by ${concurrency} senders (medians; each round's in brackets); kafka.lingerMs ${values.linger ?? 'default'}, busyLingerMs ${values['busy-linger'] ?? 'default'}`)
+console.log(line('', 'bridge', 'null fastify', 'bridge / null, %'))
+console.log(line(`fixed ${rate}/s, close: p50 / p90 / p99 ms`, `${fixed.bridge.p50} / ${fixed.bridge.p90} / ${fixed.bridge.p99}`, `${fixed.null.p50} / ${fixed.null.p90} / ${fixed.null.p99}`))
+console.log(line(`fixed ${rate}/s: records per produce call`, String(fixed.bridge.recordsPerProduceCall), '-'))
+for (const [mode, label] of [['keepAlive', 'keep-alive'], ['close', 'close']] as const) {
+  console.log(line(`full speed, ${label}: events/s`, cell(fullSpeedRounds.map((r) => r[mode].bridge)), cell(fullSpeedRounds.map((r) => r[mode].null)), cell(ratios(mode))))
+}
+console.log(line('full speed, keep-alive: records / call, call ms', `${cell(fullSpeedRounds.map((r) => r.keepAlive.recordsPerProduceCall), 1)} / ${median(fullSpeedRounds.map((r) => r.keepAlive.meanProduceCallMs)).toFixed(2)}`, '-'))
+const errors = (target: 'bridge' | 'null'): number => fullSpeedRounds.reduce((n, r) => n + r.errors[target], fixed[target].errors)
+console.log(line('answers other than 200', String(errors('bridge')), String(errors('null'))))
+console.log(line('bridge RSS under full speed: peak MiB', String(Math.max(...fullSpeedRounds.map((r) => r.peakRssMiB))), '-'))
+console.log(JSON.stringify({ fixed, fullSpeedRounds }))
 if (values.profile) {
   // A bridge of its own under the full-speed keep-alive load only (after a warm-up), profiled by V8.
   const profileDir = mkdtempSync(join(tmpdir(), 'bridge-profile-'))

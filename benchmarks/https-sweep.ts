@@ -2,7 +2,7 @@
 // and the share of requests not answered within 10 s (a sender's patience), for the bridge and for the null fastify
 // server with the same certificate; and Kafka's own producer (ProducerPerformance from the stack's jars, acks=all,
 // linger 0) at the same rate, the floor for the tail. Prints numbers; asserts nothing. Needs `make build` and a stack.
-// Usage: npx tsx benchmarks/https-sweep.ts [--rates 200,400,600,800,1000] [--seconds 5] [--key-type ec|rsa]
+// Usage: npx tsx benchmarks/https-sweep.ts [--rates 200,400,600,800,1000] [--seconds 5] [--rounds 3] [--key-type ec|rsa]
 //   [--targets bridge,null,kafka] [--generators 1] [--generator go|node] [--max-connections N] [--processes N]
 //   --generator: go (benchmarks/loadgen, built into .cache/; 1.0 ms of CPU per HTTPS event here) or node (1.8 ms).
 //   --generators: load-generating processes side by side, for a machine with cores to spare (here two made it worse).
@@ -19,6 +19,7 @@ const { values } = parseArgs({
   options: {
     rates: { type: 'string', default: '200,400,600,800,1000' },
     seconds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
     'key-type': { type: 'string', default: 'ec' },
     targets: { type: 'string', default: 'bridge,null,kafka' },
     generators: { type: 'string', default: '1' },
@@ -34,6 +35,7 @@ if (values.help) {
 }
 const rates = values.rates.split(',').map(Number)
 const seconds = Number(values.seconds)
+const rounds = Number(values.rounds)
 const targets = new Set(values.targets.split(','))
 const dir = mkdtempSync(join(tmpdir(), 'bridge-sweep-'))
 const tls = makeCertificate(dir, values['key-type'] === 'rsa' ? 'rsa' : 'ec')
@@ -43,9 +45,11 @@ const loadGenerator = values.generator === 'node' ? 'node' : goLoadGenerator()
 interface Row {
   p50: number
   p99: number
-  timedOut: string
-  /** Closed unanswered at once (http.maxConnections), and the slowest such refusal in ms. */
-  refused: string
+  /** Shares of the requests: not answered within TIMEOUT_MS, and closed unanswered at once (http.maxConnections). */
+  timedOut: number
+  refused: number
+  /** The slowest refusal, ms. */
+  refusedMaxMs: number
   other: number
 }
 
@@ -53,13 +57,27 @@ function summary(answers: Answer[]): Row {
   const ok = answers.filter((a) => a.status === 200 || a.status === 202).map((a) => a.ms).sort((a, b) => a - b)
   const timedOut = answers.filter((a) => a.timedOut === true).length
   const refused = answers.filter((a) => a.refused === true)
-  const share = (n: number): string => `${((100 * n) / answers.length).toFixed(1)} %`
   return {
     p50: quantile(ok, 0.5),
     p99: quantile(ok, 0.99),
-    timedOut: share(timedOut),
-    refused: refused.length === 0 ? '' : `; refused ${share(refused.length)} in <${Math.ceil(Math.max(...refused.map((a) => a.ms)))} ms`,
+    timedOut: timedOut / answers.length,
+    refused: refused.length / answers.length,
+    refusedMaxMs: Math.max(0, ...refused.map((a) => a.ms)),
     other: answers.length - ok.length - timedOut - refused.length,
+  }
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+
+/** One rate's rounds as one row: median p50 and p99, the largest shares and the slowest refusal, all errors. */
+function acrossRounds(rows: Row[]): Row {
+  return {
+    p50: median(rows.map((r) => r.p50)),
+    p99: median(rows.map((r) => r.p99)),
+    timedOut: Math.max(...rows.map((r) => r.timedOut)),
+    refused: Math.max(...rows.map((r) => r.refused)),
+    refusedMaxMs: Math.max(...rows.map((r) => r.refusedMaxMs)),
+    other: rows.reduce((n, r) => n + r.other, 0),
   }
 }
 
@@ -103,38 +121,44 @@ async function kafkaFloor(): Promise<Map<number, Row>> {
     // "... 12.3 ms avg latency, 80.0 ms max latency, 2 ms 50th, 9 ms 95th, 15 ms 99th, 20 ms 99.9th."
     const last = out.trim().split('\n').at(-1) ?? ''
     const number = (label: string): number => Number(new RegExp(`([\\d.]+) ms ${label}`).exec(last)?.[1] ?? NaN)
-    rows.set(rate, { p50: number('50th'), p99: number('99th'), timedOut: '-', refused: '', other: 0 })
+    rows.set(rate, { p50: number('50th'), p99: number('99th'), timedOut: NaN, refused: 0, refusedMaxMs: 0, other: 0 })
   }
   return rows
 }
 
-const results: [string, Map<number, Row>][] = []
+// Started once and kept through the rounds, which interleave them: a machine that slows down for a while slows all alike.
+const started: [string, Target][] = []
 if (targets.has('bridge')) {
-  const bridge = startBridge({ dir, port: 18080, tls, http: { processes: Number(values.processes), ...(values['max-connections'] === undefined ? {} : { maxConnections: Number(values['max-connections']) }) } })
-  try {
-    await waitListening(bridge)
-    results.push(['bridge', await sweep(bridge)])
-  } finally {
-    await stop(bridge)
-  }
+  started.push(['bridge', startBridge({ dir, port: 18080, tls, http: { processes: Number(values.processes), ...(values['max-connections'] === undefined ? {} : { maxConnections: Number(values['max-connections']) }) } })])
 }
-if (targets.has('null')) {
-  const nullServer = startNullServer(18081, tls)
-  try {
-    await waitListening(nullServer)
-    results.push(['null fastify', await sweep(nullServer)])
-  } finally {
-    await stop(nullServer)
+if (targets.has('null')) started.push(['null fastify', startNullServer(18081, tls)])
+const byTarget = new Map<string, Map<number, Row>[]>()
+const measured = (name: string, rows: Map<number, Row>): void => void byTarget.set(name, [...(byTarget.get(name) ?? []), rows])
+try {
+  await Promise.all(started.map(([, target]) => waitListening(target)))
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, target] of started) measured(name, await sweep(target))
+    if (targets.has('kafka')) measured('Kafka ProducerPerformance', await kafkaFloor())
   }
+} finally {
+  await Promise.all(started.map(([, target]) => stop(target)))
 }
-if (targets.has('kafka')) results.push(['Kafka ProducerPerformance', await kafkaFloor()])
+const results = [...byTarget].map(([name, perRound]) => [name, new Map(rates.map((rate) => [rate, acrossRounds(perRound.map((rows) => rows.get(rate)!))]))] as const)
 
-console.log(`node ${process.version}; HTTPS (${tls.keyType === 'ec' ? 'ECDSA P-256' : 'RSA 2048'}), a new connection per event, ${seconds} s per rate, ${values.generators} ${values.generator} load processes, bridge http.processes ${values.processes}; p50 / p99 ms, share not answered in ${TIMEOUT_MS / 1000} s`)
+const percent = (share: number): string => `${(100 * share).toFixed(1)} %`
+console.log(`node ${process.version}; HTTPS (${tls.keyType === 'ec' ? 'ECDSA P-256' : 'RSA 2048'}), a new connection per event, ${seconds} s per rate, ${values.generators} ${values.generator} load processes, bridge http.processes ${values.processes}; p50 / p99 ms (medians of ${rounds} rounds), the largest share of a round not answered in ${TIMEOUT_MS / 1000} s`)
 console.log(`${'rate/s'.padEnd(8)}${results.map(([name]) => name.padStart(34)).join('')}`)
 for (const rate of rates) {
   const cells = results.map(([, rows]) => {
     const r = rows.get(rate)!
-    return `${r.p50.toFixed(1)} / ${r.p99.toFixed(1)}; ${r.timedOut}${r.refused}${r.other > 0 ? ` (+${r.other} errors)` : ''}`.padStart(34)
+    const refused = r.refused === 0 ? '' : `; refused ${percent(r.refused)} in <${Math.ceil(r.refusedMaxMs)} ms`
+    return `${r.p50.toFixed(1)} / ${r.p99.toFixed(1)}; ${Number.isNaN(r.timedOut) ? '-' : percent(r.timedOut)}${refused}${r.other > 0 ? ` (+${r.other} errors)` : ''}`.padStart(34)
   })
   console.log(`${String(rate).padEnd(8)}${cells.join('')}`)
+}
+const bridgeRows = results.find(([name]) => name === 'bridge')?.[1]
+const floorRows = results.find(([name]) => name === 'Kafka ProducerPerformance')?.[1]
+if (bridgeRows !== undefined && floorRows !== undefined) {
+  // Issue 21's goal: at every rate the bridge takes, its p99 within 3 times Kafka's own producer's.
+  console.log(`bridge p99 / Kafka's producer p99: ${rates.map((rate) => `${rate}/s ${(bridgeRows.get(rate)!.p99 / floorRows.get(rate)!.p99).toFixed(1)}x`).join(', ')}`)
 }
