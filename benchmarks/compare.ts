@@ -2,8 +2,9 @@
 // requests, one after the other in one run: latency at a fixed rate with Connection: close (as DV2000 sends), events/s
 // at full speed with keep-alive and with close in --rounds interleaved rounds (medians, and of each round's ratio
 // bridge / null), and the bridge's RSS. Prints numbers; asserts nothing. Needs `make build` and a running stack.
-// Usage: npx tsx benchmarks/compare.ts [--rate 1000] [--seconds 10] [--events 20000] [--concurrency 32] [--rounds 3] [--linger MS] [--busy-linger MS] [--profile]
-//   --linger, --busy-linger: the bridge's kafka.lingerMs and busyLingerMs (default: the config's); --profile: a bridge of its own under the
+// Usage: npx tsx benchmarks/compare.ts [--rate 1000] [--seconds 10] [--events 20000] [--concurrency 32] [--rounds 3] [--processes 1] [--linger MS] [--busy-linger MS] [--profile]
+//   --processes: the bridge's http.processes (its RSS is then the primary's); --linger, --busy-linger: the bridge's
+//   kafka.lingerMs and busyLingerMs (default: the config's); --profile: a bridge of its own under the
 //   full-speed keep-alive load with --cpu-prof; prints where its time goes.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
@@ -22,6 +23,7 @@ const { values } = parseArgs({
     events: { type: 'string', default: '20000' },
     concurrency: { type: 'string', default: '32' },
     rounds: { type: 'string', default: '3' },
+    processes: { type: 'string', default: '1' },
     profile: { type: 'boolean', default: false },
     linger: { type: 'string' },
     'busy-linger': { type: 'string' },
@@ -120,7 +122,7 @@ function startBridge(profileDir?: string): ChildProcess {
   writeFileSync(
     config,
     JSON.stringify({
-      http: { host: '127.0.0.1', port: BRIDGE_PORT },
+      http: { host: '127.0.0.1', port: BRIDGE_PORT, processes: Number(values.processes) },
       kafka: {
         brokers: [brokers],
         ...(values.linger === undefined ? {} : { lingerMs: Number(values.linger) }),
@@ -204,7 +206,7 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 const cell = (xs: number[], digits = 0): string => `${median(xs).toFixed(digits)} (${xs.map((x) => x.toFixed(digits)).join(', ')})`
 const ratios = (mode: 'keepAlive' | 'close'): number[] => fullSpeedRounds.map((r) => (100 * r[mode].bridge) / r[mode].null)
 const line = (label: string, bridgeValue: string, nullValue: string, ratio = ''): string => `${label.padEnd(48)}${bridgeValue.padStart(26)}${nullValue.padStart(26)}${ratio.padStart(22)}`
-console.log(`node ${process.version}; ${rate} events/s for ${fixedSeconds} s (Connection: close), then ${rounds} rounds of ${events} events by ${concurrency} senders (medians; each round's in brackets); kafka.lingerMs ${values.linger ?? 'default'}, busyLingerMs ${values['busy-linger'] ?? 'default'}`)
+console.log(`node ${process.version}; ${rate} events/s for ${fixedSeconds} s (Connection: close), then ${rounds} rounds of ${events} events by ${concurrency} senders (medians; each round's in brackets); kafka.lingerMs ${values.linger ?? 'default'}, busyLingerMs ${values['busy-linger'] ?? 'default'}; bridge http.processes ${values.processes}`)
 console.log(line('', 'bridge', 'null fastify', 'bridge / null, %'))
 console.log(line(`fixed ${rate}/s, close: p50 / p90 / p99 ms`, `${fixed.bridge.p50} / ${fixed.bridge.p90} / ${fixed.bridge.p99}`, `${fixed.null.p50} / ${fixed.null.p90} / ${fixed.null.p99}`))
 console.log(line(`fixed ${rate}/s: records per produce call`, String(fixed.bridge.recordsPerProduceCall), '-'))
