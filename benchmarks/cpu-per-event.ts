@@ -87,7 +87,13 @@ async function startTargets(mode: Mode, flags: string[] = []): Promise<{ bridge:
   const serverTls: Tls | undefined = mode === 'https' ? tls : undefined
   const bridge = startBridge({ dir, port: 18080, tls: serverTls, kafka, http: { processes: Number(values.processes) }, flags, logLevel: values['log-level'] })
   const nullServer = startNullServer(18081, serverTls)
-  await Promise.all([waitListening(bridge), waitListening(nullServer)])
+  try {
+    await Promise.all([waitListening(bridge), waitListening(nullServer)])
+  } catch (error) {
+    // A bridge that never delivers (no stack) must not outlive the benchmark, nor hold its port for the next run.
+    await Promise.all([stop(bridge), stop(nullServer)])
+    throw error
+  }
   return { bridge, nullServer }
 }
 

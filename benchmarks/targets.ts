@@ -103,7 +103,7 @@ async function probe(url: string, tls: Tls | undefined): Promise<{ status: numbe
 }
 
 export async function stop(target: Target): Promise<void> {
-  if (target.process.exitCode !== null) return
+  if (target.process.exitCode !== null || target.process.signalCode !== null) return
   const exited = new Promise((resolve) => target.process.once('exit', resolve))
   target.process.kill('SIGTERM')
   await exited
