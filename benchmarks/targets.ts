@@ -77,13 +77,15 @@ export function startNullServer(port: number, tls?: Tls, flags: string[] = []): 
 /** Waits until the target answers: the bridge delivering to Kafka (/readyz), the null server anything (404). */
 export async function waitListening(target: Target): Promise<void> {
   const url = `${target.tls === undefined ? 'http' : 'https'}://127.0.0.1:${target.port}/readyz`
+  let answered = false
   for (let i = 0; i < 240; i++) {
     if (target.process.exitCode !== null) throw new Error(`${target.name} exited with ${target.process.exitCode}`)
     const { status, body } = await probe(url, target.tls).catch(() => ({ status: 0, body: '' }))
     if (status === 404 || (status === 200 && body.includes('"delivering":"kafka"'))) return
+    answered ||= status !== 0
     await new Promise((r) => setTimeout(r, 250))
   }
-  throw new Error(`${target.name} does not answer on ${target.port} after 60 s`)
+  throw new Error(answered ? `${target.name} does not deliver to Kafka at ${BROKERS} after 60 s (is the stack up? make stack-up)` : `${target.name} does not answer on ${target.port} after 60 s`)
 }
 
 async function probe(url: string, tls: Tls | undefined): Promise<{ status: number; body: string }> {
