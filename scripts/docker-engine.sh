@@ -82,6 +82,7 @@ down() {
   local pid i
   if ! pid=$(our_pid); then
     log "not running"
+    unmount_leftovers
     rm -f "$PIDFILE"
     return 0
   fi
@@ -95,8 +96,18 @@ down() {
     log "dockerd ignored SIGTERM for 30 s; sending SIGKILL"
     kill -KILL "$pid"
   fi
+  unmount_leftovers
   rm -f "$PIDFILE"
   log "stopped"
+}
+
+# dockerd leaves its network namespace mounted under its exec root (exec/netns/default), and a checkout holding a
+# mount cannot be removed: whatever is still mounted under our folder is unmounted, the deepest first.
+unmount_leftovers() {
+  local mounted
+  while read -r mounted; do
+    umount "$mounted" 2>/dev/null || log "could not unmount $mounted"
+  done < <(awk -v root="$DIR/" 'index($2, root) == 1 { print $2 }' /proc/self/mounts | sort -r)
 }
 
 status() {
