@@ -24,7 +24,8 @@ export default function setup(project: TestProject): () => void {
   project.provide('stackEnv', {})
   project.provide('secureKafka', { saslBrokers: value('SECURE_KAFKA_SASL_BROKERS'), mtlsBrokers: value('SECURE_KAFKA_MTLS_BROKERS'), pki: value('SECURE_KAFKA_PKI') })
   // Only what these tests started is stopped: a developer's `make stack-up` (kafka, registry) outlives the run.
-  const startedHere = ['kafka', 'registry', 'kafka-secure'].filter((service) => !new RegExp(`^${service}: running`, 'm').test(before))
+  // In the order `stack.sh down` stops them all: the registry before the brokers it may still be talking to.
+  const startedHere = ['registry', 'kafka-secure', 'kafka'].filter((service) => !new RegExp(`^${service}: running`, 'm').test(before))
   return () => {
     if (process.env['KEEP_STACK'] === '1') return
     for (const service of startedHere) runStack({ STACK_SECURE: '1' }, 'down', service)
