@@ -19,9 +19,11 @@ interface Encoder {
   readonly buffer: Buffer
 }
 
-const RECORD_MODULE = 'kafkajs/src/protocol/recordBatch/record/v0/index.js'
+const RECORD_MODULE = require.resolve('kafkajs/src/protocol/recordBatch/record/v0/index.js')
 const EncoderClass = require('kafkajs/src/protocol/encoder.js') as { prototype: Encoder }
 
+// Loaded afresh: where this module was evaluated before in the process, the cache holds that evaluation's encoder.
+delete require.cache[RECORD_MODULE]
 /** kafkajs's own record encoder: the reference the tests compare with, and what takes any record ours does not. */
 export const kafkajsEncodeRecord = require(RECORD_MODULE) as (fields: RecordFields) => Encoder
 
@@ -106,5 +108,5 @@ export function encodeRecord(fields: RecordFields): Encoder {
 // Those already loaded (a test's own producer, or this module evaluated again in the same process) are evicted,
 // so kafkajs's produce call, which requires its request lazily, loads them again with this encoder.
 const PRODUCE_REQUEST_MODULES = [3, 4, 5, 6, 7].map((v) => `kafkajs/src/protocol/requests/produce/v${v}/request.js`)
-require.cache[require.resolve(RECORD_MODULE)]!.exports = encodeRecord
+require.cache[RECORD_MODULE]!.exports = encodeRecord
 for (const name of PRODUCE_REQUEST_MODULES) delete require.cache[require.resolve(name)]

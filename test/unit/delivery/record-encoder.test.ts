@@ -86,6 +86,8 @@ describe('Kafka record encoder', () => {
     vi.resetModules()
     const again = await import('../../../src/delivery/kafka/record-encoder.js')
     expect(require('kafkajs/src/protocol/recordBatch/record/v0/index.js')).toBe(again.encodeRecord)
+    // Its reference is kafkajs's own encoder again, not the encoder the earlier evaluation put in the cache.
+    expect(again.kafkajsEncodeRecord).not.toBe(encodeRecord)
     expect(require(produceV5)).not.toBe(loadedBefore)
   })
 })
