@@ -1,4 +1,5 @@
 // What the benchmark scripts share: the DV2000 event they post and how, percentiles, and a process's memory from /proc.
+import type { ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
@@ -18,6 +19,17 @@ export const body = (i: number): string =>
   })
 
 export const quantile = (sorted: readonly number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN
+
+/** The middle of the rounds' values (the upper middle of an even count). */
+export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+
+/** SIGTERM, and its exit; at once for a process already ended (a bridge that crashed is not waited for forever). */
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  child.kill('SIGTERM')
+  await exited
+}
 
 /** Resident memory now and its peak (VmHWM), MiB. */
 export function rssMiB(pid: number): { rss: number; hwm: number } {

@@ -13,7 +13,7 @@ import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { headerHelp, post as postEvent, quantile, rssMiB } from './common.js'
+import { headerHelp, median, post as postEvent, quantile, rssMiB, stopProcess as stop } from './common.js'
 import { topSelfTime } from './profile.js'
 
 const { values } = parseArgs({
@@ -111,12 +111,6 @@ async function waitListening(port: number): Promise<void> {
   throw new Error(`nothing listens on ${port} after 60 s`)
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  child.kill('SIGTERM')
-  await exited
-}
-
 function startBridge(profileDir?: string): ChildProcess {
   const config = join(dir, 'bridge.json')
   writeFileSync(
@@ -201,7 +195,6 @@ try {
 } finally {
   await Promise.all([stop(nullServer), stop(bridge)])
 }
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 /** The median, and each round's value in brackets. */
 const cell = (xs: number[], digits = 0): string => `${median(xs).toFixed(digits)} (${xs.map((x) => x.toFixed(digits)).join(', ')})`
 const ratios = (mode: 'keepAlive' | 'close'): number[] => fullSpeedRounds.map((r) => (100 * r[mode].bridge) / r[mode].null)

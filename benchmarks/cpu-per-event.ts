@@ -13,7 +13,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { type Answer, atFixedRate, headerHelp, postEvent } from './common.js'
+import { type Answer, atFixedRate, headerHelp, median, postEvent } from './common.js'
 import { topInclusive, topSelfTime } from './profile.js'
 import { cpuMs, makeCertificate, produceCalls, startBridge, startNullServer, stop, waitListening, type Target, type Tls } from './targets.js'
 
@@ -80,8 +80,6 @@ async function cpuPerEvent(mode: Mode, target: Target): Promise<{ ms: number; fa
   const answered = answers.filter((a) => a.status === 200).length
   return { ms: used / answered, failed: events - answered, perCall: answered / ((await produceCalls(target)) - callsBefore), measuredFrom }
 }
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
 async function startTargets(mode: Mode, flags: string[] = []): Promise<{ bridge: Target; nullServer: Target }> {
   const serverTls: Tls | undefined = mode === 'https' ? tls : undefined

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Kafka, logLevel } from 'kafkajs'
-import { type Answer, headerHelp, quantile } from './common.js'
+import { type Answer, headerHelp, median, quantile } from './common.js'
 import { BROKERS, goLoadGenerator, loadFromGo, makeCertificate, startBridge, startNullServer, stop, waitListening, type Target } from './targets.js'
 
 const { values } = parseArgs({
@@ -66,8 +66,6 @@ function summary(answers: Answer[]): Row {
     other: answers.length - ok.length - timedOut - refused.length,
   }
 }
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
 /** One rate's rounds as one row: median p50 and p99, the largest shares and the slowest refusal, all errors. */
 function acrossRounds(rows: Row[]): Row {

@@ -10,7 +10,7 @@ import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { post, quantile, rssMiB } from './common.js'
+import { post, quantile, rssMiB, stopProcess as stopBridge } from './common.js'
 
 const { values } = parseArgs({
   options: {
@@ -72,12 +72,6 @@ async function waitReady(): Promise<void> {
 
 function startBridge(configFile: string): ChildProcess {
   return spawn(process.execPath, ['dist/main.js', 'serve', '--config', configFile], { stdio: ['ignore', 'inherit', 'inherit'] })
-}
-
-async function stopBridge(child: ChildProcess): Promise<void> {
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  child.kill('SIGTERM')
-  await exited
 }
 
 async function load(child: ChildProcess): Promise<Record<string, unknown>> {

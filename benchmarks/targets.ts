@@ -3,7 +3,7 @@ import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_pro
 import { randomUUID } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Answer } from './common.js'
+import { type Answer, stopProcess } from './common.js'
 
 export interface Tls {
   certFile: string
@@ -104,12 +104,7 @@ async function probe(url: string, tls: Tls | undefined): Promise<{ status: numbe
   })
 }
 
-export async function stop(target: Target): Promise<void> {
-  if (target.process.exitCode !== null || target.process.signalCode !== null) return
-  const exited = new Promise((resolve) => target.process.once('exit', resolve))
-  target.process.kill('SIGTERM')
-  await exited
-}
+export const stop = (target: Target): Promise<void> => stopProcess(target.process)
 
 const TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim())
 
