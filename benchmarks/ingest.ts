@@ -10,7 +10,7 @@ import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { post, quantile, rssMiB, stopProcess as stopBridge } from './common.js'
+import { headerHelp, post, quantile, rssMiB, stopProcess as stopBridge } from './common.js'
 
 const { values } = parseArgs({
   options: {
@@ -19,8 +19,13 @@ const { values } = parseArgs({
     'keep-alive': { type: 'boolean', default: false },
     port: { type: 'string', default: '18080' },
     mode: { type: 'string', default: 'direct' },
+    help: { type: 'boolean', short: 'h' },
   },
 })
+if (values.help) {
+  process.stdout.write(headerHelp(import.meta.url))
+  process.exit(0)
+}
 const mode = values.mode as 'direct' | 'spool' | 'drain'
 if (!['direct', 'spool', 'drain'].includes(mode)) throw new Error('--mode is direct, spool or drain')
 const events = Number(values.events)
